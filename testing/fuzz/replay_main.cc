@@ -1,8 +1,9 @@
 // A main() for fuzz targets built without libFuzzer: replays every seed file named on
 // the command line through LLVMFuzzerTestOneInput, then a fixed number of
 // deterministic mutations of them (bit flips, truncations, splices, byte insertions).
-// A crash, sanitizer report or hang fails the test, so the targets stay exercised on
+// A crash, sanitizer report or an input running over 10 s (printed in hex) fails the test, so the targets stay exercised on
 // every `./dev test`; real coverage-guided fuzzing runs with --config=fuzz.
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,12 +13,36 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
+// The input under test, for the hang watchdog.
+const std::string* g_current = nullptr;
+constexpr unsigned kHangSeconds = 10;
+
+void OnHang(int) {
+  static const char kMsg[] = "replay: one input ran longer than the hang limit; input bytes (hex):\n";
+  (void)!write(2, kMsg, sizeof(kMsg) - 1);
+  if (g_current != nullptr) {
+    static const char kHex[] = "0123456789abcdef";
+    for (unsigned char c : *g_current) {
+      char b[2] = {kHex[c >> 4], kHex[c & 15]};
+      (void)!write(2, b, 2);
+    }
+    (void)!write(2, "\n", 1);
+  }
+  abort();
+}
+
 void Run(const std::string& input) {
+  g_current = &input;
+  alarm(kHangSeconds);
   LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(input.data()), input.size());
+  alarm(0);
+  g_current = nullptr;
 }
 
 std::string Mutate(const std::vector<std::string>& seeds, std::mt19937_64& rng) {
@@ -56,6 +81,7 @@ std::string Mutate(const std::vector<std::string>& seeds, std::mt19937_64& rng) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGALRM, OnHang);
   std::vector<std::string> seeds;
   for (int i = 1; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);

@@ -1,0 +1,75 @@
+#include "api/codec/schema_info.h"
+
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace kslice::codec::internal {
+
+namespace {
+
+absl::Mutex g_mu;
+absl::flat_hash_map<const google::protobuf::Descriptor*, std::unique_ptr<MessageInfo>>* g_cache
+    ABSL_GUARDED_BY(g_mu) = nullptr;
+
+std::unique_ptr<MessageInfo> Build(const google::protobuf::Descriptor* d) {
+  auto info = std::make_unique<MessageInfo>();
+  info->format = d->options().GetExtension(kslice::api::json_format);
+  info->fields.reserve(d->field_count());
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    const auto& opts = f->options();
+    FieldInfo fi;
+    fi.field = f;
+    fi.json_name = opts.HasExtension(kslice::api::json) ? opts.GetExtension(kslice::api::json)
+                                                         : f->name();
+    fi.nullable = opts.GetExtension(kslice::api::nullable) ||
+                  f->type() == google::protobuf::FieldDescriptor::TYPE_BYTES;
+    fi.emit_empty = opts.GetExtension(kslice::api::emit_empty);
+    fi.omit_zero = opts.GetExtension(kslice::api::omit_zero);
+    fi.inline_ = opts.GetExtension(kslice::api::inline_) &&
+                 f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE &&
+                 !f->is_repeated();
+    info->fields.push_back(std::move(fi));
+  }
+  // Direct fields first; keys reached through inline fields never shadow them.
+  for (const FieldInfo& fi : info->fields) {
+    if (!fi.inline_) info->by_json_name[fi.json_name] = {&fi};
+  }
+  for (const FieldInfo& fi : info->fields) {
+    if (!fi.inline_) continue;
+    const MessageInfo& child = InfoFor(fi.field->message_type());
+    for (const auto& [name, path] : child.by_json_name) {
+      if (info->by_json_name.contains(name)) continue;
+      std::vector<const FieldInfo*> full = {&fi};
+      full.insert(full.end(), path.begin(), path.end());
+      info->by_json_name[name] = std::move(full);
+    }
+  }
+  return info;
+}
+
+}  // namespace
+
+const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor) {
+  {
+    absl::ReaderMutexLock lock(&g_mu);
+    if (g_cache != nullptr) {
+      auto it = g_cache->find(descriptor);
+      if (it != g_cache->end()) return *it->second;
+    }
+  }
+  // Built without the lock: Build() looks up the messages of inline fields.
+  std::unique_ptr<MessageInfo> built = Build(descriptor);
+  absl::MutexLock lock(&g_mu);
+  if (g_cache == nullptr) {
+    g_cache = new absl::flat_hash_map<const google::protobuf::Descriptor*,
+                                      std::unique_ptr<MessageInfo>>();
+  }
+  auto& slot = (*g_cache)[descriptor];
+  if (slot == nullptr) slot = std::move(built);
+  return *slot;
+}
+
+}  // namespace kslice::codec::internal
