@@ -2,6 +2,7 @@
 #include "api/codec/codec.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/core/v1/core.pb.h"
@@ -230,6 +231,28 @@ TEST(Codec, ZeroTimesAndRawFields) {
   Node n = JsonOf(*pod);
   const Node* mf = &n.Find("metadata")->Find("managedFields")->values[0];
   EXPECT_TRUE(mf->Find("fieldsV1")->is_object());
+}
+
+TEST(Codec, ConcurrentUseIsSafe) {
+  // The schema cache fills lazily; threads decoding different kinds race to fill it.
+  const char* docs[] = {
+      R"({"apiVersion":"v1","kind":"Pod","spec":{"containers":[{"name":"a"}]}})",
+      R"({"apiVersion":"v1","kind":"Service","spec":{"ports":[{"port":80}]}})",
+      R"({"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","addressType":"IPv4"})",
+      R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","spec":{"holderIdentity":"x"}})",
+  };
+  std::vector<std::thread> threads;
+  std::vector<int> failures(8, 0);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto obj = Decode(docs[(t + i) % 4], Format::kJson);
+        if (!obj.ok() || !Encode(**obj, Format::kProtobuf).ok()) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
 }
 
 TEST(Codec, Formats) {

@@ -2,16 +2,19 @@
 
 #include <memory>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <mutex>
+#include <shared_mutex>
 
 namespace kslice::codec::internal {
 
 namespace {
 
-absl::Mutex g_mu;
-absl::flat_hash_map<const google::protobuf::Descriptor*, std::unique_ptr<MessageInfo>>* g_cache
-    ABSL_GUARDED_BY(g_mu) = nullptr;
+// std::shared_mutex rather than absl::Mutex: Debian's abseil is not built with TSAN,
+// which then cannot see absl::Mutex; pthread locks it intercepts.
+std::shared_mutex g_mu;
+// Guarded by g_mu.
+absl::flat_hash_map<const google::protobuf::Descriptor*, std::unique_ptr<MessageInfo>>* g_cache =
+    nullptr;
 
 std::unique_ptr<MessageInfo> Build(const google::protobuf::Descriptor* d) {
   auto info = std::make_unique<MessageInfo>();
@@ -54,7 +57,7 @@ std::unique_ptr<MessageInfo> Build(const google::protobuf::Descriptor* d) {
 
 const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor) {
   {
-    absl::ReaderMutexLock lock(&g_mu);
+    std::shared_lock lock(g_mu);
     if (g_cache != nullptr) {
       auto it = g_cache->find(descriptor);
       if (it != g_cache->end()) return *it->second;
@@ -62,7 +65,7 @@ const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor) {
   }
   // Built without the lock: Build() looks up the messages of inline fields.
   std::unique_ptr<MessageInfo> built = Build(descriptor);
-  absl::MutexLock lock(&g_mu);
+  std::unique_lock lock(g_mu);
   if (g_cache == nullptr) {
     g_cache = new absl::flat_hash_map<const google::protobuf::Descriptor*,
                                       std::unique_ptr<MessageInfo>>();
