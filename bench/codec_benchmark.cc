@@ -136,12 +136,16 @@ void Decode(benchmark::State& state, const std::string& data, Format f) {
     state.SkipWithError("fixture not found (set KSLICE_SHARED_DIR)");
     return;
   }
+  size_t space = 0;
   for (auto _ : state) {
     auto pod = kslice::codec::DecodeAs<Pod>(data, f);
     benchmark::DoNotOptimize(pod);
+    if (space == 0 && pod.ok()) space = pod->SpaceUsedLong();
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
   state.counters["bytes"] = static_cast<double>(data.size());
+  // Heap held by the decoded object (protobuf's SpaceUsedLong estimate).
+  state.counters["object_bytes"] = static_cast<double>(space);
 }
 
 void Encode(benchmark::State& state, const std::string& data, Format f) {

@@ -88,8 +88,7 @@ absl::StatusOr<std::pair<TypeMeta, std::string>> OpenEnvelope(absl::string_view 
 absl::Status DecodeProtobufBody(absl::string_view raw, Message* out, const DecodeOptions& options) {
   if (absl::Status s = ParseBytes(raw, out, "object"); !s.ok()) return s;
   if (options.unknown_fields != nullptr) CollectUnknown(*out, "", options.unknown_fields);
-  out->DiscardUnknownFields();
-  return Canonicalize(out);
+  return Canonicalize(out);  // also drops the unknown fields
 }
 
 absl::StatusOr<Node> ParseText(absl::string_view data, Format format, const DecodeOptions& options) {
@@ -262,10 +261,11 @@ absl::StatusOr<std::string> Encode(const Message& object, Format format,
   if (format == Format::kProtobuf) {
     absl::StatusOr<TypeMeta> tm = SchemeOf(options.scheme).TypeMetaFor(object.GetDescriptor());
     if (!tm.ok()) return tm.status();
-    // Canonical form gives the API server's bytes: value fields always written.
+    // Go's encoder writes every value field: canonicalize a copy, then fill them in.
     std::unique_ptr<Message> canonical(object.New());
     canonical->CopyFrom(object);
     if (absl::Status s = Canonicalize(canonical.get()); !s.ok()) return s;
+    FillWireDefaults(canonical.get());
     kslice::api::runtime::Unknown unknown;
     unknown.mutable_typemeta()->set_apiversion(tm->api_version);
     unknown.mutable_typemeta()->set_kind(tm->kind);

@@ -29,18 +29,15 @@ using google::protobuf::Reflection;
 using internal::FieldInfo;
 using internal::InfoFor;
 using internal::MessageInfo;
+using internal::Path;
 using kslice::api::JsonFormat;
 
 // Maximum message nesting (the schema bounds it; this guards recursive types).
 constexpr int kMaxDepth = 100;
 
-std::string Join(const std::string& path, absl::string_view key) {
-  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
-}
-
-absl::Status FieldError(const std::string& path, absl::string_view what) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path.empty() ? "object" : path, ": ", what));
+absl::Status FieldError(const Path& path, absl::string_view what) {
+  std::string p = path.ToString();
+  return absl::InvalidArgumentError(absl::StrCat(p.empty() ? "object" : p, ": ", what));
 }
 
 const char* KindName(const Node& n) {
@@ -75,7 +72,7 @@ class Decoder {
  public:
   explicit Decoder(const ObjectDecodeOptions& options) : options_(options) {}
 
-  absl::Status Message(const Node& node, google::protobuf::Message* msg, const std::string& path,
+  absl::Status Message(const Node& node, google::protobuf::Message* msg, const Path& path,
                        int depth, bool root) {
     if (depth > kMaxDepth) return FieldError(path, "objects nested too deeply");
     const MessageInfo& info = InfoFor(msg->GetDescriptor());
@@ -92,7 +89,7 @@ class Decoder {
         if (root && options_.root_has_type_meta && (key == "apiVersion" || key == "kind")) {
           continue;
         }
-        if (options_.unknown_fields != nullptr) options_.unknown_fields->push_back(Join(path, key));
+        if (options_.unknown_fields != nullptr) options_.unknown_fields->push_back(path.Field(key).ToString());
         continue;
       }
       // Walk down through inline (embedded) fields to the owner of the key.
@@ -101,7 +98,7 @@ class Decoder {
       for (size_t k = 0; k + 1 < chain.size(); ++k) {
         target = target->GetReflection()->MutableMessage(target, chain[k]->field);
       }
-      if (absl::Status s = Field(*chain.back(), node.values[i], target, Join(path, key), depth);
+      if (absl::Status s = Field(*chain.back(), node.values[i], target, path.Field(key), depth);
           !s.ok()) {
         return s;
       }
@@ -111,7 +108,7 @@ class Decoder {
 
  private:
   absl::Status Field(const FieldInfo& fi, const Node& value, google::protobuf::Message* msg,
-                     const std::string& path, int depth) {
+                     const Path& path, int depth) {
     const FieldDescriptor* f = fi.field;
     const Reflection* r = msg->GetReflection();
     if (f->is_map()) {
@@ -128,7 +125,7 @@ class Decoder {
       for (const auto& [key, index] : last) {
         google::protobuf::Message* entry = r->AddMessage(msg, f);
         const Reflection* er = entry->GetReflection();
-        std::string entry_path = absl::StrCat(path, "[", key, "]");
+        const Path entry_path = path.Key(key);
         if (absl::Status s = MapKey(key_field, key, entry, entry_path); !s.ok()) return s;
         if (absl::Status s = Singular(value_field, /*nullable=*/false, value.values[index], entry,
                                       er, entry_path, depth);
@@ -145,7 +142,7 @@ class Decoder {
         return FieldError(path, absl::StrCat("expected an array, got ", KindName(value)));
       }
       for (size_t i = 0; i < value.values.size(); ++i) {
-        if (absl::Status s = Element(f, value.values[i], msg, r, absl::StrCat(path, "[", i, "]"),
+        if (absl::Status s = Element(f, value.values[i], msg, r, path.Index(static_cast<int64_t>(i)),
                                      depth);
             !s.ok()) {
           return s;
@@ -157,7 +154,7 @@ class Decoder {
   }
 
   absl::Status MapKey(const FieldDescriptor* f, absl::string_view key,
-                      google::protobuf::Message* entry, const std::string& path) {
+                      google::protobuf::Message* entry, const Path& path) {
     const Reflection* r = entry->GetReflection();
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
@@ -177,7 +174,7 @@ class Decoder {
   // A present JSON value for a singular field; null clears pointers.
   absl::Status Singular(const FieldDescriptor* f, bool nullable, const Node& value,
                         google::protobuf::Message* msg, const Reflection* r,
-                        const std::string& path, int depth) {
+                        const Path& path, int depth) {
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       const MessageInfo& info = InfoFor(f->message_type());
       if (value.is_null()) {
@@ -200,7 +197,7 @@ class Decoder {
   }
 
   absl::Status Element(const FieldDescriptor* f, const Node& value, google::protobuf::Message* msg,
-                       const Reflection* r, const std::string& path, int depth) {
+                       const Reflection* r, const Path& path, int depth) {
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       google::protobuf::Message* element = r->AddMessage(msg, f);
       if (value.is_null()) return absl::OkStatus();  // Go: a zero element
@@ -215,7 +212,7 @@ class Decoder {
 
   // Reads a number node into int64/uint64/double with range checks for the field type.
   template <typename T>
-  absl::Status ParseInteger(const Node& value, const std::string& path, T& out) {
+  absl::Status ParseInteger(const Node& value, const Path& path, T& out) {
     if (!value.is_number()) {
       return FieldError(path, absl::StrCat("expected a number, got ", KindName(value)));
     }
@@ -227,7 +224,7 @@ class Decoder {
   }
 
   absl::StatusOr<std::string> StringValue(const FieldDescriptor* f, const Node& value,
-                                          const std::string& path) {
+                                          const Path& path) {
     if (value.is_string()) {
       if (f->type() != FieldDescriptor::TYPE_BYTES) return value.text;
       std::string decoded;
@@ -242,7 +239,7 @@ class Decoder {
   }
 
   absl::Status Scalar(const FieldDescriptor* f, const Node& value, google::protobuf::Message* msg,
-                      const Reflection* r, const std::string& path) {
+                      const Reflection* r, const Path& path) {
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32: {
         int32_t v;
@@ -308,7 +305,7 @@ class Decoder {
 
   absl::Status AddScalar(const FieldDescriptor* f, Node::Kind, const Node&,
                          google::protobuf::Message* msg, const Reflection* r,
-                         const std::string& path) {
+                         const Path& path) {
     // A null element of a scalar array is the zero value in Go.
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32:
@@ -343,7 +340,7 @@ class Decoder {
 
   absl::Status AddScalarFrom(const FieldDescriptor* f, const Node& value,
                              google::protobuf::Message* msg, const Reflection* r,
-                             const std::string& path) {
+                             const Path& path) {
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32: {
         int32_t v;
@@ -401,7 +398,7 @@ class Decoder {
 
   // Messages with their own JSON form.
   absl::Status Special(const MessageInfo& info, const Node& node, google::protobuf::Message* msg,
-                       const std::string& path) {
+                       const Path& path) {
     const Descriptor* d = msg->GetDescriptor();
     const Reflection* r = msg->GetReflection();
     auto field = [&](const char* name) -> const FieldDescriptor* {
@@ -510,7 +507,7 @@ class Decoder {
 
 class Encoder {
  public:
-  absl::StatusOr<Node> Message(const google::protobuf::Message& msg, const std::string& path,
+  absl::StatusOr<Node> Message(const google::protobuf::Message& msg, const Path& path,
                                int depth) {
     if (depth > kMaxDepth) return FieldError(path, "objects nested too deeply");
     const MessageInfo& info = InfoFor(msg.GetDescriptor());
@@ -522,11 +519,11 @@ class Encoder {
 
  private:
   absl::Status Fields(const MessageInfo& info, const google::protobuf::Message& msg,
-                      const std::string& path, int depth, Node& out) {
+                      const Path& path, int depth, Node& out) {
     const Reflection* r = msg.GetReflection();
     for (const FieldInfo& fi : info.fields) {
       const FieldDescriptor* f = fi.field;
-      std::string fpath = Join(path, fi.json_name);
+      const Path fpath = path.Field(fi.json_name);
       if (fi.inline_) {
         const google::protobuf::Message& child = r->GetMessage(msg, f);
         if (absl::Status s = Fields(InfoFor(f->message_type()), child, fpath, depth + 1, out);
@@ -553,7 +550,7 @@ class Encoder {
         }
         Node array = Node::Array();
         for (int i = 0; i < n; ++i) {
-          absl::StatusOr<Node> v = Repeated(f, msg, i, absl::StrCat(fpath, "[", i, "]"), depth);
+          absl::StatusOr<Node> v = Repeated(f, msg, i, fpath.Index(i), depth);
           if (!v.ok()) return v.status();
           array.Push(*std::move(v));
         }
@@ -582,7 +579,7 @@ class Encoder {
             r->GetString(msg, f).empty()) {
           continue;  // omitempty drops an empty []byte
         }
-      } else if (!fi.emit_empty && IsZeroScalar(msg, r, f)) {
+      } else if (!fi.emit_empty && internal::IsZeroScalar(msg, r, f)) {
         continue;
       }
       absl::StatusOr<Node> v = Scalar(f, msg, r, fpath);
@@ -590,33 +587,6 @@ class Encoder {
       out.Add(fi.json_name, *std::move(v));
     }
     return absl::OkStatus();
-  }
-
-  static bool IsZeroScalar(const google::protobuf::Message& msg, const Reflection* r,
-                           const FieldDescriptor* f) {
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32:
-        return r->GetInt32(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_INT64:
-        return r->GetInt64(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_UINT32:
-        return r->GetUInt32(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_UINT64:
-        return r->GetUInt64(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_DOUBLE:
-        return r->GetDouble(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_FLOAT:
-        return r->GetFloat(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_BOOL:
-        return !r->GetBool(msg, f);
-      case FieldDescriptor::CPPTYPE_STRING:
-        return r->GetString(msg, f).empty();
-      case FieldDescriptor::CPPTYPE_ENUM:
-        return r->GetEnumValue(msg, f) == 0;
-      case FieldDescriptor::CPPTYPE_MESSAGE:
-        return false;
-    }
-    return false;
   }
 
   // Go's omitzero: the struct equals its zero value (for Time: the zero time).
@@ -632,7 +602,7 @@ class Encoder {
       if (f->is_repeated()) return false;
       if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
         if (!IsZeroMessage(msg.GetReflection()->GetMessage(msg, f))) return false;
-      } else if (!IsZeroScalar(msg, msg.GetReflection(), f)) {
+      } else if (!internal::IsZeroScalar(msg, msg.GetReflection(), f)) {
         return false;
       }
     }
@@ -649,7 +619,7 @@ class Encoder {
   }
 
   absl::StatusOr<Node> Map(const FieldDescriptor* f, const google::protobuf::Message& msg,
-                           const std::string& path, int depth) {
+                           const Path& path, int depth) {
     const Reflection* r = msg.GetReflection();
     const FieldDescriptor* key_field = f->message_type()->map_key();
     const FieldDescriptor* value_field = f->message_type()->map_value();
@@ -663,7 +633,7 @@ class Encoder {
     }
     Node out = Node::Object();
     for (const auto& [key, entry] : sorted) {
-      std::string vpath = absl::StrCat(path, "[", key, "]");
+      const Path vpath = path.Key(key);
       absl::StatusOr<Node> v =
           value_field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE
               ? Message(entry->GetReflection()->GetMessage(*entry, value_field), vpath, depth + 1)
@@ -675,7 +645,7 @@ class Encoder {
   }
 
   absl::StatusOr<Node> Repeated(const FieldDescriptor* f, const google::protobuf::Message& msg,
-                                int i, const std::string& path, int depth) {
+                                int i, const Path& path, int depth) {
     const Reflection* r = msg.GetReflection();
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -705,13 +675,13 @@ class Encoder {
     return FieldError(path, "unsupported field type");
   }
 
-  static absl::StatusOr<Node> Double(double d, const std::string& path) {
+  static absl::StatusOr<Node> Double(double d, const Path& path) {
     if (!std::isfinite(d)) return FieldError(path, "NaN and infinite numbers have no JSON form");
     return Node::Number(FormatDouble(d));
   }
 
   absl::StatusOr<Node> Scalar(const FieldDescriptor* f, const google::protobuf::Message& msg,
-                              const Reflection* r, const std::string& path) {
+                              const Reflection* r, const Path& path) {
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32:
         return Node::Number(absl::StrCat(r->GetInt32(msg, f)));
@@ -741,7 +711,7 @@ class Encoder {
   }
 
   absl::StatusOr<Node> Special(const MessageInfo& info, const google::protobuf::Message& msg,
-                               const std::string& path) {
+                               const Path& path) {
     const Descriptor* d = msg.GetDescriptor();
     const Reflection* r = msg.GetReflection();
     switch (info.format) {
@@ -802,12 +772,12 @@ class Encoder {
 absl::Status NodeToMessage(const Node& node, google::protobuf::Message* message,
                            const ObjectDecodeOptions& options) {
   Decoder decoder(options);
-  return decoder.Message(node, message, "", 0, true);
+  return decoder.Message(node, message, Path{}, 0, true);
 }
 
 absl::StatusOr<Node> MessageToNode(const google::protobuf::Message& message) {
   Encoder encoder;
-  return encoder.Message(message, "", 0);
+  return encoder.Message(message, Path{}, 0);
 }
 
 }  // namespace kslice::codec

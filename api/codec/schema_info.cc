@@ -1,6 +1,10 @@
 #include "api/codec/schema_info.h"
 
 #include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/reflection.h"
 
 #include <mutex>
 #include <shared_mutex>
@@ -53,9 +57,7 @@ std::unique_ptr<MessageInfo> Build(const google::protobuf::Descriptor* d) {
   return info;
 }
 
-}  // namespace
-
-const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor) {
+const MessageInfo& InfoForLocked(const google::protobuf::Descriptor* descriptor) {
   {
     std::shared_lock lock(g_mu);
     if (g_cache != nullptr) {
@@ -73,6 +75,63 @@ const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor) {
   auto& slot = (*g_cache)[descriptor];
   if (slot == nullptr) slot = std::move(built);
   return *slot;
+}
+
+}  // namespace
+
+const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor) {
+  // Entries never change once built: each thread keeps its own lock-free copy of
+  // the pointers it has used.
+  thread_local absl::flat_hash_map<const google::protobuf::Descriptor*, const MessageInfo*> local;
+  if (auto it = local.find(descriptor); it != local.end()) return *it->second;
+  const MessageInfo& info = InfoForLocked(descriptor);
+  local.emplace(descriptor, &info);
+  return info;
+}
+
+bool IsZeroScalar(const google::protobuf::Message& msg, const google::protobuf::Reflection* r,
+                         const google::protobuf::FieldDescriptor* f) {
+  switch (f->cpp_type()) {
+    case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+      return r->GetInt32(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+      return r->GetInt64(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+      return r->GetUInt32(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+      return r->GetUInt64(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE:
+      return r->GetDouble(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_FLOAT:
+      return r->GetFloat(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+      return !r->GetBool(msg, f);
+    case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+      return r->GetString(msg, f).empty();
+    case google::protobuf::FieldDescriptor::CPPTYPE_ENUM:
+      return r->GetEnumValue(msg, f) == 0;
+    case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+      return false;
+  }
+  return false;
+}
+
+std::string Path::ToString() const {
+  std::vector<const Path*> chain;
+  for (const Path* p = this; p != nullptr; p = p->parent) chain.push_back(p);
+  std::string out;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const Path* p = *it;
+    if (p->has_key) {
+      absl::StrAppend(&out, "[", p->key, "]");
+    } else if (p->index >= 0) {
+      absl::StrAppend(&out, "[", p->index, "]");
+    } else if (!p->name.empty()) {
+      if (!out.empty()) out.push_back('.');
+      absl::StrAppend(&out, p->name);
+    }
+  }
+  return out;
 }
 
 }  // namespace kslice::codec::internal

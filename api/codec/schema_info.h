@@ -2,12 +2,15 @@
 #ifndef KSLICE_API_CODEC_SCHEMA_INFO_H_
 #define KSLICE_API_CODEC_SCHEMA_INFO_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "api/proto/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 namespace kslice::codec::internal {
 
@@ -27,8 +30,27 @@ struct MessageInfo {
   absl::flat_hash_map<std::string, std::vector<const FieldInfo*>> by_json_name;
 };
 
+// A field path ("spec.containers[0].ports[1].containerPort") built on the stack as
+// the codecs descend, and rendered only when an error needs it.
+struct Path {
+  const Path* parent = nullptr;
+  absl::string_view name;  // field or JSON key; empty for an element
+  int64_t index = -1;      // array element when >= 0
+  absl::string_view key;   // map entry when has_key
+  bool has_key = false;
+
+  Path Field(absl::string_view n) const { return Path{this, n, -1, {}, false}; }
+  Path Index(int64_t i) const { return Path{this, {}, i, {}, false}; }
+  Path Key(absl::string_view k) const { return Path{this, {}, -1, k, true}; }
+  std::string ToString() const;
+};
+
 // Thread-safe; the result lives as long as the program.
 const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor);
+
+// A singular scalar field holds its type's zero value (0, "", false).
+bool IsZeroScalar(const google::protobuf::Message& msg, const google::protobuf::Reflection* r,
+                  const google::protobuf::FieldDescriptor* f);
 
 // Go's zero time.Time (0001-01-01T00:00:00Z) in Unix seconds.
 inline constexpr int64_t kZeroTimeSeconds = -62135596800;
