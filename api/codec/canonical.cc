@@ -21,39 +21,6 @@ using internal::InfoFor;
 using internal::MessageInfo;
 using internal::Path;
 
-void SetZero(Message* msg, const Reflection* r, const FieldDescriptor* f) {
-  switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-      r->SetInt32(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_INT64:
-      r->SetInt64(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_UINT32:
-      r->SetUInt32(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_UINT64:
-      r->SetUInt64(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_DOUBLE:
-      r->SetDouble(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_FLOAT:
-      r->SetFloat(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_BOOL:
-      r->SetBool(msg, f, false);
-      break;
-    case FieldDescriptor::CPPTYPE_STRING:
-      r->SetString(msg, f, std::string());
-      break;
-    case FieldDescriptor::CPPTYPE_ENUM:
-      r->SetEnumValue(msg, f, 0);
-      break;
-    case FieldDescriptor::CPPTYPE_MESSAGE:
-      break;
-  }
-}
 
 
 absl::Status CanonTime(Message* msg, bool micro) {
@@ -212,7 +179,7 @@ void FillWire(Message* msg, int depth) {
       FillWire(r->MutableMessage(msg, f), depth + 1);
       continue;
     }
-    if (!fi.nullable && !r->HasField(*msg, f)) SetZero(msg, r, f);
+    if (!fi.nullable && !r->HasField(*msg, f)) internal::StoreScalar(msg, r, f, internal::ScalarValue{});
   }
 }
 

@@ -203,11 +203,12 @@ class Decoder {
       if (value.is_null()) return absl::OkStatus();  // Go: a zero element
       return Message(value, element, path, depth + 1, false);
     }
-    // Scalars in arrays: decode into a scratch value, then append.
+    // A null element of a scalar array is the zero value in Go.
     if (value.is_null()) {
-      return AddScalar(f, Node::Kind::kNull, {}, msg, r, path);
+      internal::StoreScalar(msg, r, f, internal::ScalarValue{});
+      return absl::OkStatus();
     }
-    return AddScalarFrom(f, value, msg, r, path);
+    return Scalar(f, value, msg, r, path);
   }
 
   // Reads a number node into int64/uint64/double with range checks for the field type.
@@ -238,64 +239,53 @@ class Decoder {
     return FieldError(path, absl::StrCat("expected a string, got ", KindName(value)));
   }
 
-  absl::Status Scalar(const FieldDescriptor* f, const Node& value, google::protobuf::Message* msg,
-                      const Reflection* r, const Path& path) {
+  // Reads a JSON value for a scalar field, type- and range-checked.
+  absl::StatusOr<internal::ScalarValue> ReadScalar(const FieldDescriptor* f, const Node& value,
+                                                   const Path& path) {
+    internal::ScalarValue v;
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32: {
-        int32_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->SetInt32(msg, f, v);
-        return absl::OkStatus();
+        int32_t x;
+        if (absl::Status s = ParseInteger(value, path, x); !s.ok()) return s;
+        v.i = x;
+        return v;
       }
-      case FieldDescriptor::CPPTYPE_INT64: {
-        int64_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->SetInt64(msg, f, v);
-        return absl::OkStatus();
-      }
+      case FieldDescriptor::CPPTYPE_INT64:
+        if (absl::Status s = ParseInteger(value, path, v.i); !s.ok()) return s;
+        return v;
       case FieldDescriptor::CPPTYPE_UINT32: {
-        uint32_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->SetUInt32(msg, f, v);
-        return absl::OkStatus();
+        uint32_t x;
+        if (absl::Status s = ParseInteger(value, path, x); !s.ok()) return s;
+        v.u = x;
+        return v;
       }
-      case FieldDescriptor::CPPTYPE_UINT64: {
-        uint64_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->SetUInt64(msg, f, v);
-        return absl::OkStatus();
-      }
+      case FieldDescriptor::CPPTYPE_UINT64:
+        if (absl::Status s = ParseInteger(value, path, v.u); !s.ok()) return s;
+        return v;
       case FieldDescriptor::CPPTYPE_DOUBLE:
-      case FieldDescriptor::CPPTYPE_FLOAT: {
-        double v;
-        if (!value.is_number() || !absl::SimpleAtod(value.text, &v) || !std::isfinite(v)) {
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        if (!value.is_number() || !absl::SimpleAtod(value.text, &v.d) || !std::isfinite(v.d)) {
           return FieldError(path, absl::StrCat("expected a finite number, got ", KindName(value)));
         }
-        if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
-          r->SetDouble(msg, f, v);
-        } else {
-          r->SetFloat(msg, f, static_cast<float>(v));
-        }
-        return absl::OkStatus();
-      }
+        return v;
       case FieldDescriptor::CPPTYPE_BOOL:
         if (!value.is_bool()) {
           return FieldError(path, absl::StrCat("expected a boolean, got ", KindName(value)));
         }
-        r->SetBool(msg, f, value.boolean);
-        return absl::OkStatus();
+        v.b = value.boolean;
+        return v;
       case FieldDescriptor::CPPTYPE_STRING: {
         absl::StatusOr<std::string> s = StringValue(f, value, path);
         if (!s.ok()) return s.status();
-        r->SetString(msg, f, *std::move(s));
-        return absl::OkStatus();
+        v.s = *std::move(s);
+        return v;
       }
       case FieldDescriptor::CPPTYPE_ENUM: {
         if (!value.is_string()) return FieldError(path, "expected an enum name");
         const auto* ev = f->enum_type()->FindValueByName(value.text);
         if (ev == nullptr) return FieldError(path, absl::StrCat("unknown value ", value.text));
-        r->SetEnum(msg, f, ev);
-        return absl::OkStatus();
+        v.enum_value = ev->number();
+        return v;
       }
       case FieldDescriptor::CPPTYPE_MESSAGE:
         break;
@@ -303,97 +293,13 @@ class Decoder {
     return FieldError(path, "unsupported field type");
   }
 
-  absl::Status AddScalar(const FieldDescriptor* f, Node::Kind, const Node&,
-                         google::protobuf::Message* msg, const Reflection* r,
-                         const Path& path) {
-    // A null element of a scalar array is the zero value in Go.
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32:
-        r->AddInt32(msg, f, 0);
-        break;
-      case FieldDescriptor::CPPTYPE_INT64:
-        r->AddInt64(msg, f, 0);
-        break;
-      case FieldDescriptor::CPPTYPE_UINT32:
-        r->AddUInt32(msg, f, 0);
-        break;
-      case FieldDescriptor::CPPTYPE_UINT64:
-        r->AddUInt64(msg, f, 0);
-        break;
-      case FieldDescriptor::CPPTYPE_DOUBLE:
-        r->AddDouble(msg, f, 0);
-        break;
-      case FieldDescriptor::CPPTYPE_FLOAT:
-        r->AddFloat(msg, f, 0);
-        break;
-      case FieldDescriptor::CPPTYPE_BOOL:
-        r->AddBool(msg, f, false);
-        break;
-      case FieldDescriptor::CPPTYPE_STRING:
-        r->AddString(msg, f, "");
-        break;
-      default:
-        return FieldError(path, "unsupported array element type");
-    }
+  // Sets (or, for repeated fields, appends) a scalar read from JSON.
+  absl::Status Scalar(const FieldDescriptor* f, const Node& value, google::protobuf::Message* msg,
+                      const Reflection* r, const Path& path) {
+    absl::StatusOr<internal::ScalarValue> v = ReadScalar(f, value, path);
+    if (!v.ok()) return v.status();
+    internal::StoreScalar(msg, r, f, *std::move(v));
     return absl::OkStatus();
-  }
-
-  absl::Status AddScalarFrom(const FieldDescriptor* f, const Node& value,
-                             google::protobuf::Message* msg, const Reflection* r,
-                             const Path& path) {
-    switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: {
-        int32_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->AddInt32(msg, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_INT64: {
-        int64_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->AddInt64(msg, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_UINT32: {
-        uint32_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->AddUInt32(msg, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_UINT64: {
-        uint64_t v;
-        if (absl::Status s = ParseInteger(value, path, v); !s.ok()) return s;
-        r->AddUInt64(msg, f, v);
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_DOUBLE:
-      case FieldDescriptor::CPPTYPE_FLOAT: {
-        double v;
-        if (!value.is_number() || !absl::SimpleAtod(value.text, &v) || !std::isfinite(v)) {
-          return FieldError(path, absl::StrCat("expected a finite number, got ", KindName(value)));
-        }
-        if (f->cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
-          r->AddDouble(msg, f, v);
-        } else {
-          r->AddFloat(msg, f, static_cast<float>(v));
-        }
-        return absl::OkStatus();
-      }
-      case FieldDescriptor::CPPTYPE_BOOL:
-        if (!value.is_bool()) {
-          return FieldError(path, absl::StrCat("expected a boolean, got ", KindName(value)));
-        }
-        r->AddBool(msg, f, value.boolean);
-        return absl::OkStatus();
-      case FieldDescriptor::CPPTYPE_STRING: {
-        absl::StatusOr<std::string> s = StringValue(f, value, path);
-        if (!s.ok()) return s.status();
-        r->AddString(msg, f, *std::move(s));
-        return absl::OkStatus();
-      }
-      default:
-        return FieldError(path, "unsupported array element type");
-    }
   }
 
   // Messages with their own JSON form.

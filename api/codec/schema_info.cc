@@ -116,6 +116,46 @@ bool IsZeroScalar(const google::protobuf::Message& msg, const google::protobuf::
   return false;
 }
 
+void StoreScalar(google::protobuf::Message* msg, const google::protobuf::Reflection* r,
+                 const google::protobuf::FieldDescriptor* f, ScalarValue v) {
+  using FD = google::protobuf::FieldDescriptor;
+  const bool add = f->is_repeated();
+  switch (f->cpp_type()) {
+    case FD::CPPTYPE_INT32:
+      add ? r->AddInt32(msg, f, static_cast<int32_t>(v.i))
+          : r->SetInt32(msg, f, static_cast<int32_t>(v.i));
+      return;
+    case FD::CPPTYPE_INT64:
+      add ? r->AddInt64(msg, f, v.i) : r->SetInt64(msg, f, v.i);
+      return;
+    case FD::CPPTYPE_UINT32:
+      add ? r->AddUInt32(msg, f, static_cast<uint32_t>(v.u))
+          : r->SetUInt32(msg, f, static_cast<uint32_t>(v.u));
+      return;
+    case FD::CPPTYPE_UINT64:
+      add ? r->AddUInt64(msg, f, v.u) : r->SetUInt64(msg, f, v.u);
+      return;
+    case FD::CPPTYPE_DOUBLE:
+      add ? r->AddDouble(msg, f, v.d) : r->SetDouble(msg, f, v.d);
+      return;
+    case FD::CPPTYPE_FLOAT:
+      add ? r->AddFloat(msg, f, static_cast<float>(v.d))
+          : r->SetFloat(msg, f, static_cast<float>(v.d));
+      return;
+    case FD::CPPTYPE_BOOL:
+      add ? r->AddBool(msg, f, v.b) : r->SetBool(msg, f, v.b);
+      return;
+    case FD::CPPTYPE_STRING:
+      add ? r->AddString(msg, f, std::move(v.s)) : r->SetString(msg, f, std::move(v.s));
+      return;
+    case FD::CPPTYPE_ENUM:
+      add ? r->AddEnumValue(msg, f, v.enum_value) : r->SetEnumValue(msg, f, v.enum_value);
+      return;
+    case FD::CPPTYPE_MESSAGE:
+      return;
+  }
+}
+
 std::string Path::ToString() const {
   std::vector<const Path*> chain;
   for (const Path* p = this; p != nullptr; p = p->parent) chain.push_back(p);

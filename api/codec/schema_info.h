@@ -48,6 +48,20 @@ struct Path {
 // Thread-safe; the result lives as long as the program.
 const MessageInfo& InfoFor(const google::protobuf::Descriptor* descriptor);
 
+// A scalar value of any protobuf type; the member matching the field's type is used.
+struct ScalarValue {
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  std::string s;
+  int enum_value = 0;
+};
+
+// Sets a singular field to v, or appends v to a repeated field.
+void StoreScalar(google::protobuf::Message* msg, const google::protobuf::Reflection* r,
+                 const google::protobuf::FieldDescriptor* f, ScalarValue v);
+
 // A singular scalar field holds its type's zero value (0, "", false).
 bool IsZeroScalar(const google::protobuf::Message& msg, const google::protobuf::Reflection* r,
                   const google::protobuf::FieldDescriptor* f);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace kslice::fields {
 namespace {
@@ -139,12 +140,9 @@ Selector Selector::And(const std::vector<Selector>& selectors) {
 }
 
 std::string Selector::String() const {
-  std::string out;
-  for (std::size_t i = 0; i < requirements_.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append(requirements_[i].String());
-  }
-  return out;
+  return absl::StrJoin(requirements_, ",", [](std::string* out, const Requirement& r) {
+    out->append(r.String());
+  });
 }
 
 std::optional<std::string> Selector::RequiresExactMatch(std::string_view field) const {

@@ -407,12 +407,9 @@ bool Selector::Matches(LabelLookup lookup) const {
 }
 
 std::string Selector::String() const {
-  std::string out;
-  for (std::size_t i = 0; i < requirements_.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append(requirements_[i].String());
-  }
-  return out;
+  return absl::StrJoin(requirements_, ",", [](std::string* out, const Requirement& r) {
+    out->append(r.String());
+  });
 }
 
 std::optional<std::string> Selector::RequiresExactMatch(std::string_view label) const {
