@@ -245,7 +245,7 @@ class Decoder {
     internal::ScalarValue v;
     switch (f->cpp_type()) {
       case FieldDescriptor::CPPTYPE_INT32: {
-        int32_t x;
+        int32_t x = 0;
         if (absl::Status s = ParseInteger(value, path, x); !s.ok()) return s;
         v.i = x;
         return v;
@@ -254,7 +254,7 @@ class Decoder {
         if (absl::Status s = ParseInteger(value, path, v.i); !s.ok()) return s;
         return v;
       case FieldDescriptor::CPPTYPE_UINT32: {
-        uint32_t x;
+        uint32_t x = 0;
         if (absl::Status s = ParseInteger(value, path, x); !s.ok()) return s;
         v.u = x;
         return v;
