@@ -197,6 +197,42 @@ void BM_RealisticPodEncodeProtobuf(benchmark::State& s) { Encode(s, Realistic(Fo
 void BM_RealisticPodDecodeJson(benchmark::State& s) { Decode(s, Realistic(Format::kJson), Format::kJson); }
 void BM_RealisticPodEncodeJson(benchmark::State& s) { Encode(s, Realistic(Format::kProtobuf), Format::kJson); }
 
+// A list of 10,000 realistic pods, as a client receives from a large namespace.
+const std::string& PodList10k(Format f) {
+  static const std::string* pb = nullptr;
+  static const std::string* json = nullptr;
+  if (pb == nullptr) {
+    kslice::api::core::v1::PodList list;
+    list.mutable_metadata()->set_resourceversion("123456");
+    const Pod pod = RealisticPod();
+    for (int i = 0; i < 10000; ++i) {
+      Pod* p = list.add_items();
+      *p = pod;
+      p->mutable_metadata()->set_name("pod-" + std::to_string(i));
+    }
+    pb = new std::string(*kslice::codec::Encode(list, Format::kProtobuf));
+    json = new std::string(*kslice::codec::Encode(list, Format::kJson));
+  }
+  return f == Format::kProtobuf ? *pb : *json;
+}
+
+void DecodeList(benchmark::State& state, Format f) {
+  const std::string& data = PodList10k(f);
+  for (auto _ : state) {
+    auto list = kslice::codec::DecodeAs<kslice::api::core::v1::PodList>(data, f);
+    if (!list.ok() || list->items_size() != 10000) state.SkipWithError("decode failed");
+    benchmark::DoNotOptimize(list);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data.size()));
+  state.counters["bytes"] = static_cast<double>(data.size());
+  state.counters["pods_per_second"] =
+      benchmark::Counter(10000.0 * state.iterations(), benchmark::Counter::kIsRate);
+}
+void BM_PodList10kDecodeProtobuf(benchmark::State& s) { DecodeList(s, Format::kProtobuf); }
+void BM_PodList10kDecodeJson(benchmark::State& s) { DecodeList(s, Format::kJson); }
+BENCHMARK(BM_PodList10kDecodeProtobuf)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PodList10kDecodeJson)->Unit(benchmark::kMillisecond);
+
 BENCHMARK(BM_FixturePodDecodeProtobuf);
 BENCHMARK(BM_FixturePodEncodeProtobuf);
 BENCHMARK(BM_FixturePodDecodeJson);
