@@ -171,6 +171,9 @@ TEST(Codec, KindMismatchAndUnknownKinds) {
   ASSERT_FALSE(none.ok());
   EXPECT_THAT(std::string(none.status().message()), HasSubstr("Gizmo"));
   EXPECT_FALSE(Decode(R"({"kind":"Pod"})", Format::kJson).ok());
+  // A document with only its kind decodes into that type (as /api answers).
+  EXPECT_TRUE(DecodeAs<Pod>(R"({"kind":"Pod"})", Format::kJson).ok());
+  EXPECT_FALSE(DecodeAs<Pod>(R"({"kind":"Service"})", Format::kJson).ok());
   EXPECT_FALSE(Decode(R"([1,2])", Format::kJson).ok());
 }
 

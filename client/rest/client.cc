@@ -80,7 +80,8 @@ std::string RestClient::Accept() const {
 absl::StatusOr<Response> RestClient::Send(absl::string_view method,
                                           absl::string_view path_and_query, std::string body,
                                           absl::string_view content_type,
-                                          const ResourceInfo* resource, absl::string_view name) {
+                                          const ResourceInfo* resource, absl::string_view name,
+                                          absl::string_view accept) {
   absl::StatusOr<ServerUrl> server = config_.Server();
   if (!server.ok()) return server.status();
   Request request;
@@ -88,7 +89,7 @@ absl::StatusOr<Response> RestClient::Send(absl::string_view method,
   request.url = absl::StrCat(server->String(), path_and_query);
   request.body = std::move(body);
   if (config_.timeout > absl::ZeroDuration()) request.timeout = config_.timeout;
-  request.headers.emplace_back("Accept", Accept());
+  request.headers.emplace_back("Accept", accept.empty() ? Accept() : std::string(accept));
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", std::string(content_type));
 
   flowcontrol::RequestRetry retry(flowcontrol::RequestKind::kRequest, request.method,
@@ -261,14 +262,22 @@ absl::Status RestClient::Watch(const ResourceInfo& resource, absl::string_view n
                                const std::function<absl::Status(watch::Event)>& on_event,
                                const CancelToken* cancel) {
   options.watch = true;
+  return WatchPath(ResourcePath(resource, ns) + QueryString(options), &resource,
+                   /*dynamic=*/false, on_event, cancel);
+}
+
+absl::Status RestClient::WatchPath(absl::string_view path_and_query, const ResourceInfo* resource,
+                                   bool dynamic,
+                                   const std::function<absl::Status(watch::Event)>& on_event,
+                                   const CancelToken* cancel) {
   absl::StatusOr<ServerUrl> server = config_.Server();
   if (!server.ok()) return server.status();
   if (absl::Status s = limiter_->Wait(); !s.ok()) return s;
   absl::StatusOr<std::string> auth = credentials_->AuthorizationHeader();
   if (!auth.ok()) return auth.status();
   Request request;
-  request.url = absl::StrCat(server->String(), ResourcePath(resource, ns), QueryString(options));
-  request.headers.emplace_back("Accept", Accept());
+  request.url = absl::StrCat(server->String(), path_and_query);
+  request.headers.emplace_back("Accept", dynamic ? std::string("application/json") : Accept());
   if (!auth->empty()) request.headers.emplace_back("Authorization", *auth);
 
   std::unique_ptr<watch::Decoder> decoder;
@@ -291,7 +300,9 @@ absl::Status RestClient::Watch(const ResourceInfo& resource, absl::string_view n
       cancel,
       [&](const Response& response) -> absl::Status {
         if (response.status < 200 || response.status >= 300) return absl::OkStatus();
-        auto d = watch::NewDecoderForContentType(response.Header("content-type"));
+        watch::DecoderOptions options;
+        if (dynamic) options.mode = watch::ObjectMode::kDynamic;
+        auto d = watch::NewDecoderForContentType(response.Header("content-type"), options);
         if (!d.ok()) return d.status();
         decoder = *std::move(d);
         return absl::OkStatus();
@@ -301,8 +312,10 @@ absl::Status RestClient::Watch(const ResourceInfo& resource, absl::string_view n
     ResponseInfo info;
     info.content_type = head->Header("content-type");
     info.verb = "GET";
-    info.group = resource.group;
-    info.resource = resource.resource;
+    if (resource != nullptr) {
+      info.group = resource->group;
+      info.resource = resource->resource;
+    }
     return ToStatus(StatusError::FromResponse(head->status, error_body, info));
   }
   return decoder->Finish();

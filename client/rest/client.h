@@ -101,10 +101,17 @@ class RestClient {
 
   // The lowest level: one request to `path_and_query` with authentication, rate
   // limiting and retries; a non-2xx answer is returned as an error Status.
+  // `accept` overrides the negotiated Accept header.
   absl::StatusOr<Response> Send(absl::string_view method, absl::string_view path_and_query,
                                 std::string body = "", absl::string_view content_type = "",
                                 const ResourceInfo* resource = nullptr,
-                                absl::string_view name = "");
+                                absl::string_view name = "", absl::string_view accept = "");
+
+  // Opens a watch on `path_and_query` (watch=true included by the caller) and feeds
+  // every event to on_event; the layer under Watch() and the dynamic client's watch.
+  absl::Status WatchPath(absl::string_view path_and_query, const ResourceInfo* resource,
+                         bool dynamic, const std::function<absl::Status(watch::Event)>& on_event,
+                         const CancelToken* cancel);
 
   const RestConfig& config() const { return config_; }
 

@@ -1,6 +1,7 @@
 // RestClient against a scripted HTTPS server (testing/http/test_server). Integration
 // against the embedded API server comes with envtest.
 #include "client/rest/client.h"
+#include "client/rest/dynamic.h"
 
 #include <atomic>
 #include <string>
@@ -240,6 +241,91 @@ TEST(RestClient, WatchErrorAnswerAndGarbage) {
   absl::Status garbage = (*client)->Watch(*ResourceFor(Pod::descriptor()), "default", {},
                                           [](watch::Event) { return absl::OkStatus(); });
   EXPECT_FALSE(garbage.ok());
+}
+
+TEST(DynamicClient, CustomResourcesAsJson) {
+  TestServer server(Tls(), [&](const TestRequest& req, TestResponder& out) {
+    EXPECT_EQ(req.Header("Accept"), "application/json");
+    const std::string json = "application/json";
+    if (req.method == "GET" && req.target == "/apis/example.com/v1/namespaces/ns/widgets/w1") {
+      return out.Respond(200, {{"Content-Type", json}},
+                         R"({"apiVersion":"example.com/v1","kind":"Widget",)"
+                         R"("metadata":{"name":"w1","namespace":"ns"},"spec":{"size":3}})");
+    }
+    if (req.method == "POST" && req.target == "/apis/example.com/v1/namespaces/ns/widgets") {
+      return out.Respond(201, {{"Content-Type", json}}, req.body);
+    }
+    if (req.method == "GET" && req.target.find("watch=true") != std::string::npos) {
+      out.StartStream(200, {{"Content-Type", json}});
+      out.Write(R"({"type":"ADDED","object":{"apiVersion":"example.com/v1","kind":"Widget",)"
+                R"("metadata":{"name":"w1","resourceVersion":"5"}}})");
+      out.Finish();
+      return;
+    }
+    out.Respond(404, {{"Content-Type", "text/plain"}}, "404 page not found");
+  });
+  auto client = RestClient::Create(ConfigFor(server));
+  ASSERT_TRUE(client.ok());
+  DynamicClient dyn(**client);
+  GroupVersionResource widgets{"example.com", "v1", "widgets", true};
+  auto w = dyn.Get(widgets, "ns", "w1");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->Find("spec")->Find("size")->text, "3");
+  auto created = dyn.Create(widgets, "", *w);  // namespace from the object
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_TRUE(created->Equals(*w));
+  std::vector<std::string> names;
+  absl::Status s = dyn.Watch(widgets, "ns", {}, [&](watch::Event e) {
+    names.push_back(e.node.Find("metadata")->Find("name")->text);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(names, std::vector<std::string>{"w1"});
+  auto missing = dyn.Get(widgets, "ns", "nope");
+  auto err = FromStatus(missing.status());
+  ASSERT_TRUE(err.has_value());
+  EXPECT_TRUE(IsNotFound(*err));
+}
+
+TEST(DiscoveryClient, Documents) {
+  TestServer server(Tls(), [&](const TestRequest& req, TestResponder& out) {
+    const std::vector<std::pair<std::string, std::string>> json = {
+        {"Content-Type", "application/json"}};
+    if (req.target == "/api") {
+      return out.Respond(200, json, R"({"kind":"APIVersions","versions":["v1"],)"
+                                    R"("serverAddressByClientCIDRs":[{"clientCIDR":"0.0.0.0/0",)"
+                                    R"("serverAddress":"127.0.0.1:6443"}]})");
+    }
+    if (req.target == "/apis") {
+      return out.Respond(200, json, R"({"kind":"APIGroupList","apiVersion":"v1","groups":[)"
+                                    R"({"name":"discovery.k8s.io","versions":[{"groupVersion":)"
+                                    R"("discovery.k8s.io/v1","version":"v1"}],)"
+                                    R"("preferredVersion":{"groupVersion":"discovery.k8s.io/v1",)"
+                                    R"("version":"v1"}}]})");
+    }
+    if (req.target == "/apis/discovery.k8s.io/v1") {
+      return out.Respond(200, json, R"({"kind":"APIResourceList","apiVersion":"v1",)"
+                                    R"("groupVersion":"discovery.k8s.io/v1","resources":[)"
+                                    R"({"name":"endpointslices","singularName":"endpointslice",)"
+                                    R"("namespaced":true,"kind":"EndpointSlice","verbs":["get",)"
+                                    R"("list","watch"],"shortNames":["eps"]}]})");
+    }
+    out.Respond(404, {}, "");
+  });
+  auto client = RestClient::Create(ConfigFor(server));
+  ASSERT_TRUE(client.ok());
+  DiscoveryClient disco(**client);
+  auto core = disco.CoreVersions();
+  ASSERT_TRUE(core.ok()) << core.status();
+  EXPECT_EQ(core->versions(0), "v1");
+  auto groups = disco.Groups();
+  ASSERT_TRUE(groups.ok()) << groups.status();
+  EXPECT_EQ(groups->groups(0).name(), "discovery.k8s.io");
+  auto resources = disco.Resources("discovery.k8s.io/v1");
+  ASSERT_TRUE(resources.ok()) << resources.status();
+  ASSERT_EQ(resources->resources_size(), 1);
+  EXPECT_EQ(resources->resources(0).verbs().items_size(), 3);
+  EXPECT_EQ(resources->resources(0).shortnames(0), "eps");
 }
 
 TEST(RestClient, RefusesABadConfig) {
