@@ -34,7 +34,7 @@
 //   business: it writes deletionTimestamp through Update.)
 //
 // Reads (resourceVersion semantics of kube-apiserver 1.32; the shared API machinery
-// spec, §2, and README.md here):
+// spec, §2, and docs/envtest-storage.md):
 //   Get: "" or "0" = latest; N = not older than N.
 //   List: "" = latest (consistent); "0" = latest, and `limit` is ignored (as the watch
 //   cache does); N = not older than N, except with a limit and no
