@@ -560,6 +560,15 @@ absl::StatusOr<Node> ParseYaml(absl::string_view yaml, const ParseLimits& limits
     return absl::InvalidArgumentError(
         absl::StrCat("YAML input is not valid UTF-8 at byte offset ", bad));
   }
+  // Nor control characters (go-yaml: "control characters are not allowed"); yaml-cpp
+  // would otherwise mangle some of them.
+  for (size_t i = 0; i < yaml.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(yaml[i]);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("YAML input has a control character at byte offset ", i));
+    }
+  }
   std::istringstream in{std::string(yaml)};
   std::optional<Node> result;  // empty (null) documents around the object are fine
   try {

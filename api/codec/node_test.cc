@@ -87,8 +87,12 @@ TEST(ParseYaml, StrayTokensDoNotHang) {
   EXPECT_EQ(docs->Find("a")->text, "1");
 }
 
-TEST(ParseYaml, RejectsInvalidUtf8) {
+TEST(ParseYaml, RejectsInvalidUtf8AndControlCharacters) {
   EXPECT_FALSE(ParseYaml("a: \xff\n").ok());
+  // Found by json_fuzz: a NUL inside a flow mapping came back as another key.
+  EXPECT_FALSE(ParseYaml(std::string("a: {h\0_ c: x}\n", 15)).ok());
+  EXPECT_FALSE(ParseYaml("a: b\x01\n").ok());
+  EXPECT_TRUE(ParseYaml("a:\tb\r\n").ok());
 }
 
 TEST(ParseYaml, BoundsAliasExpansion) {
