@@ -601,6 +601,23 @@ void CarryServerFields(const ResourceConfig& c, const Message& current, Message*
 
 }  // namespace
 
+absl::StatusOr<UpdateResult> Store::UpdateLocked(ResourceState& rs, const std::string& key,
+                                               std::unique_ptr<Message> object, Object current,
+                                               bool dry_run) {
+  CarryServerFields(*rs.config, *current, object.get());
+  if (DeterministicBytes(*object) == DeterministicBytes(*current)) {
+    return UpdateResult{current, false, false, /*unchanged=*/true};
+  }
+  if (dry_run) return UpdateResult{Object(std::move(object))};
+  const uint64_t rv = rv_ + 1;
+  MutableMetaOf(object.get())->set_resourceversion(absl::StrCat(rv));
+  Object stored(std::move(object));
+  if (absl::Status s = CommitLocked(rs, key, EventType::kModified, stored, current, rv); !s.ok()) {
+    return s;
+  }
+  return UpdateResult{stored};
+}
+
 absl::StatusOr<UpdateResult> Store::Update(const ResourceKey& resource,
                                            std::unique_ptr<Message> object,
                                            const UpdateOptions& options) {
@@ -654,19 +671,7 @@ absl::StatusOr<UpdateResult> Store::Update(const ResourceKey& resource,
   } else if (m->resourceversion() != cm.resourceversion()) {
     return ConflictError(c.key, name);
   }
-  CarryServerFields(c, *current, object.get());
-  if (DeterministicBytes(*object) == DeterministicBytes(*current)) {
-    return UpdateResult{current, false, false, /*unchanged=*/true};
-  }
-  if (options.dry_run) return UpdateResult{Object(std::move(object))};
-  const uint64_t rv = rv_ + 1;
-  m->set_resourceversion(absl::StrCat(rv));
-  Object stored(std::move(object));
-  if (absl::Status s = CommitLocked(**rs, key, EventType::kModified, stored, current, rv);
-      !s.ok()) {
-    return s;
-  }
-  return UpdateResult{stored};
+  return UpdateLocked(**rs, key, std::move(object), current, options.dry_run);
 }
 
 absl::StatusOr<UpdateResult> Store::Update(const ResourceKey& resource, const Message& object,
@@ -753,19 +758,7 @@ absl::StatusOr<UpdateResult> Store::GuaranteedUpdate(const ResourceKey& resource
       if (absl::Status s = PrepareForCreate(c, m, clock_->Now()); !s.ok()) return s;
       return CreateLocked(**rs, std::move(object), options.dry_run);
     }
-    CarryServerFields(c, *current, object.get());
-    if (DeterministicBytes(*object) == DeterministicBytes(*current)) {
-      return UpdateResult{current, false, false, /*unchanged=*/true};
-    }
-    if (options.dry_run) return UpdateResult{Object(std::move(object))};
-    const uint64_t rv = rv_ + 1;
-    m->set_resourceversion(absl::StrCat(rv));
-    Object stored(std::move(object));
-    if (absl::Status s = CommitLocked(**rs, key, EventType::kModified, stored, current, rv);
-        !s.ok()) {
-      return s;
-    }
-    return UpdateResult{stored};
+    return UpdateLocked(**rs, key, std::move(object), current, options.dry_run);
   }
   return ConflictError(c.key, name);
 }

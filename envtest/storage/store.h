@@ -209,6 +209,11 @@ class Store {
   absl::StatusOr<UpdateResult> CreateLocked(ResourceState& rs,
                                             std::unique_ptr<google::protobuf::Message> object,
                                             bool dry_run);
+  // Replaces `current` (non-null) at `key` with `object`: server fields carried over,
+  // no-op when nothing changed, otherwise a new resourceVersion and a MODIFIED event.
+  absl::StatusOr<UpdateResult> UpdateLocked(ResourceState& rs, const std::string& key,
+                                            std::unique_ptr<google::protobuf::Message> object,
+                                            Object current, bool dry_run);
   absl::Status CommitLocked(ResourceState& rs, const std::string& key, EventType type,
                             Object object, Object prev, uint64_t rv);
   void DispatchLocked(ResourceState& rs, LogEntry& entry);
