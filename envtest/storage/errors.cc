@@ -224,4 +224,45 @@ std::string GoQuote(absl::string_view s) {
   return out;
 }
 
+FieldError InvalidRenderedFieldError(std::string field, absl::string_view rendered_value,
+                                     absl::string_view detail) {
+  std::string body = absl::StrCat("Invalid value: ", rendered_value);
+  if (!detail.empty()) absl::StrAppend(&body, ": ", detail);
+  return {"FieldValueInvalid", std::move(field), std::move(body)};
+}
+
+FieldError DuplicateFieldError(std::string field, absl::string_view value) {
+  return DuplicateRenderedFieldError(std::move(field), GoQuote(value));
+}
+
+FieldError DuplicateRenderedFieldError(std::string field, absl::string_view rendered_value) {
+  return {"FieldValueDuplicate", std::move(field),
+          absl::StrCat("Duplicate value: ", rendered_value)};
+}
+
+FieldError NotFoundFieldError(std::string field, absl::string_view value) {
+  return {"FieldValueNotFound", std::move(field), absl::StrCat("Not found: ", GoQuote(value))};
+}
+
+FieldError TooLongFieldError(std::string field, int max_length) {
+  std::string body = "Too long: value is too long";
+  if (max_length >= 0) {
+    body = absl::StrCat("Too long: may not be more than ", max_length,
+                        max_length == 1 ? " byte" : " bytes");
+  }
+  return {"FieldValueTooLong", std::move(field), std::move(body)};
+}
+
+FieldError TooManyFieldError(std::string field, int actual, int max_quantity) {
+  std::string body = "Too many";
+  if (actual >= 0) absl::StrAppend(&body, ": ", actual);
+  if (max_quantity >= 0) {
+    absl::StrAppend(&body, ": must have at most ", max_quantity,
+                    max_quantity == 1 ? " item" : " items");
+  } else {
+    absl::StrAppend(&body, ": has too many items");
+  }
+  return {"FieldValueTooMany", std::move(field), std::move(body)};
+}
+
 }  // namespace kslice::envtest::storage

@@ -107,6 +107,21 @@ std::string ReasonOf(const absl::Status& status);
 // as \n, \t, \x00 ...
 std::string GoQuote(absl::string_view s);
 
+// More field.Error constructors (upstream field.Duplicate, NotFound, TooLong, TooMany,
+// and Invalid with a value that is not a string). `value` here is the bad value already
+// rendered as upstream prints non-string values (JSON: `80`, `true`, `{"a":1}`).
+FieldError InvalidRenderedFieldError(std::string field, absl::string_view rendered_value,
+                                     absl::string_view detail);
+// "Duplicate value: \"x\"" (string value) and the rendered form for other values.
+FieldError DuplicateFieldError(std::string field, absl::string_view value);
+FieldError DuplicateRenderedFieldError(std::string field, absl::string_view rendered_value);
+// "Not found: \"x\"".
+FieldError NotFoundFieldError(std::string field, absl::string_view value);
+// "Too long: may not be more than N bytes" (the value is omitted, as upstream).
+FieldError TooLongFieldError(std::string field, int max_length);
+// "Too many: N: must have at most M items".
+FieldError TooManyFieldError(std::string field, int actual, int max_quantity);
+
 }  // namespace kslice::envtest::storage
 
 #endif  // KSLICE_ENVTEST_STORAGE_ERRORS_H_
