@@ -41,7 +41,7 @@ enum class PatchType { kJson, kMerge, kStrategicMerge, kApply };
 absl::string_view PatchContentType(PatchType type);
 
 struct PatchOptions {
-  std::string field_manager;  // required for kApply
+  std::string field_manager{};  // required for kApply
   bool force = false;         // kApply: take ownership of conflicting fields
 };
 

@@ -42,16 +42,16 @@ std::string ResourcePath(const ResourceInfo& resource, absl::string_view ns,
 
 // Query parameters of list, watch, get and delete-collection calls, named as upstream.
 struct ListOptions {
-  std::string label_selector;
-  std::string field_selector;
+  std::string label_selector{};
+  std::string field_selector{};
   int64_t limit = 0;  // 0: no paging
-  std::string continue_token;
-  std::string resource_version;        // "", "0" or a version
-  std::string resource_version_match;  // "", "NotOlderThan", "Exact"
-  std::optional<int64_t> timeout_seconds;
+  std::string continue_token{};
+  std::string resource_version{};        // "", "0" or a version
+  std::string resource_version_match{};  // "", "NotOlderThan", "Exact"
+  std::optional<int64_t> timeout_seconds{};
   bool watch = false;
   bool allow_watch_bookmarks = false;
-  std::optional<bool> send_initial_events;
+  std::optional<bool> send_initial_events{};
 };
 
 // "?k=v&..." (empty when there is nothing to send); values percent-encoded.
