@@ -129,6 +129,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void OnHeader(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      keep_alive_ = false;
+      return Write(ErrorAsResponse(
+          RequestEntityTooLargeError(server_->api->options().max_request_body_bytes)));
+    }
+    if (ec == http::error::header_limit) {
+      keep_alive_ = false;
+      return Write(ErrorAsResponse(HttpError(431, "RequestHeaderFieldsTooLarge",
+                                             "Request Header Fields Too Large")));
+    }
+    if (ec && ec.category() == beast::error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      // Not HTTP: answer 400 as Go's server does, then close.
+      keep_alive_ = false;
+      return Write(ErrorAsResponse(storage::BadRequestError("malformed HTTP request")));
+    }
     if (ec) return Done();
     auto& req = parser_->get();
     auto self = this->shared_from_this();

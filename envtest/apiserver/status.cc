@@ -16,7 +16,7 @@ absl::StatusCode CodeFor(int http) {
     case 406: return absl::StatusCode::kInvalidArgument;
     case 409: return absl::StatusCode::kAborted;
     case 410: return absl::StatusCode::kOutOfRange;
-    case 413: return absl::StatusCode::kResourceExhausted;
+    case 413: return absl::StatusCode::kInvalidArgument;  // as client/errors maps it
     case 415: return absl::StatusCode::kInvalidArgument;
     case 422: return absl::StatusCode::kInvalidArgument;
     case 429: return absl::StatusCode::kResourceExhausted;

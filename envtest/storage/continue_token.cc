@@ -60,7 +60,10 @@ absl::StatusOr<ContinueToken> DecodeContinueToken(absl::string_view token) {
   if (!doc.IsObject()) return Invalid("the token is not a JSON object");
   std::string version;
   ContinueToken out;
-  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+  // Indexing, not iterator comparison: rapidjson's member iterator `!=` is ambiguous
+  // under clang's C++20 rewritten operators (-Wambiguous-reversed-operator).
+  for (rapidjson::SizeType i = 0; i < doc.MemberCount(); ++i) {
+    const auto it = doc.MemberBegin() + i;
     const absl::string_view key(it->name.GetString(), it->name.GetStringLength());
     const rapidjson::Value& v = it->value;
     if (key == "v") {
