@@ -66,10 +66,31 @@ absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(const RestConfig&
   t.tls.key_pem = cert->key_pem;
   t.proxy_url = config.proxy_url;
   t.user_agent = config.user_agent;
+  client->transport_options_ = t;
+  client->transport_cert_ = t.tls.cert_pem;
   absl::StatusOr<std::unique_ptr<Transport>> transport = Transport::Create(std::move(t));
   if (!transport.ok()) return transport.status();
   client->transport_ = *std::move(transport);
   return client;
+}
+
+absl::StatusOr<std::shared_ptr<Transport>> RestClient::CurrentTransport() {
+  if (!config_.exec.has_value() || !config_.tls.client_cert_data.empty()) {
+    std::lock_guard<std::mutex> l(transport_mu_);
+    return transport_;
+  }
+  absl::StatusOr<ClientCertificate> cert = credentials_->CurrentClientCertificate();
+  if (!cert.ok()) return cert.status();
+  std::lock_guard<std::mutex> l(transport_mu_);
+  if (cert->cert_pem == transport_cert_) return transport_;
+  TransportOptions t = transport_options_;
+  t.tls.cert_pem = cert->cert_pem;
+  t.tls.key_pem = cert->key_pem;
+  absl::StatusOr<std::unique_ptr<Transport>> fresh = Transport::Create(std::move(t));
+  if (!fresh.ok()) return fresh.status();
+  transport_ = *std::move(fresh);
+  transport_cert_ = cert->cert_pem;
+  return transport_;
 }
 
 std::string RestClient::Accept() const {
@@ -101,7 +122,9 @@ absl::StatusOr<Response> RestClient::Send(absl::string_view method,
     if (!auth.ok()) return auth.status();
     Request attempt = request;
     if (!auth->empty()) attempt.headers.emplace_back("Authorization", *auth);
-    absl::StatusOr<Response> response = transport_->Do(attempt);
+    absl::StatusOr<std::shared_ptr<Transport>> transport = CurrentTransport();
+    if (!transport.ok()) return transport.status();
+    absl::StatusOr<Response> response = (*transport)->Do(attempt);
     if (!response.ok()) {
       // Only GETs are retried after a transport failure, as client-go does.
       std::optional<absl::Duration> wait =
@@ -283,7 +306,9 @@ absl::Status RestClient::WatchPath(absl::string_view path_and_query, const Resou
   std::unique_ptr<watch::Decoder> decoder;
   std::string error_body;
   std::vector<watch::Event> events;
-  absl::StatusOr<Response> head = transport_->Stream(
+  absl::StatusOr<std::shared_ptr<Transport>> transport = CurrentTransport();
+  if (!transport.ok()) return transport.status();
+  absl::StatusOr<Response> head = (*transport)->Stream(
       request,
       [&](absl::string_view chunk) -> absl::Status {
         if (decoder == nullptr) {  // an error answer: keep its body for the Status

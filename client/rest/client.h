@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -127,7 +128,14 @@ class RestClient {
   flowcontrol::Clock* clock_;
   std::unique_ptr<Credentials> credentials_;
   std::unique_ptr<flowcontrol::RateLimiter> limiter_;
-  std::unique_ptr<Transport> transport_;
+  // The transport for the current client certificate. An exec plugin's certificate
+  // rotates when it expires: the next request builds a new transport with it (new
+  // connections), while requests in flight finish on the old one.
+  absl::StatusOr<std::shared_ptr<Transport>> CurrentTransport();
+  TransportOptions transport_options_;
+  std::mutex transport_mu_;
+  std::shared_ptr<Transport> transport_;  // guarded by transport_mu_
+  std::string transport_cert_;            // guarded by transport_mu_: its cert_pem
 };
 
 // Typed convenience over RestClient for one kind and its list type.

@@ -3,10 +3,15 @@
 #include "client/rest/client.h"
 #include "client/rest/dynamic.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
 #include "api/codec/codec.h"
 #include "api/core/v1/core.pb.h"
 #include "client/errors/errors.h"
@@ -335,6 +340,65 @@ TEST(RestClient, RefusesABadConfig) {
   c.username = "b";
   c.password = "c";
   EXPECT_FALSE(RestClient::Create(c).ok());  // two authentication methods
+}
+
+
+// An exec plugin that hands out client certificates: when its credential expires the
+// client runs it again and presents the new certificate on new connections.
+TEST(RestClient, ExecPluginClientCertificateRotates) {
+  envtest::pki::CertRequest ra;
+  ra.common_name = "client-a";
+  ra.usage = envtest::pki::CertUsage::kClient;
+  envtest::pki::CertRequest rb = ra;
+  rb.common_name = "client-b";
+  envtest::pki::KeyPair a = *envtest::pki::IssueCert(F().ca, ra);
+  envtest::pki::KeyPair b = *envtest::pki::IssueCert(F().ca, rb);
+
+  std::string dir = ::testing::TempDir() + "/execrot";
+  mkdir(dir.c_str(), 0700);
+  const std::string cred = dir + "/cred.json";
+  const std::string plugin = dir + "/plugin.sh";
+  {
+    std::ofstream p(plugin);
+    p << "#!/bin/sh\ncat \"$CRED_FILE\"\n";
+  }
+  chmod(plugin.c_str(), 0700);
+  auto write_cred = [&](const envtest::pki::KeyPair& kp, absl::Time expires) {
+    auto esc = [](const std::string& pem) { return absl::StrReplaceAll(pem, {{"\n", "\\n"}}); };
+    std::ofstream out(cred, std::ios::trunc);
+    out << R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1",)"
+        << R"("status":{"clientCertificateData":")" << esc(kp.cert_pem)
+        << R"(","clientKeyData":")" << esc(kp.key_pem) << R"(","expirationTimestamp":")"
+        << absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", expires, absl::UTCTimeZone()) << R"("}})";
+  };
+  write_cred(a, absl::Now() + absl::Seconds(2));
+
+  kslice::testing::TestServerOptions o = Tls();
+  o.client_ca_pem = F().ca.cert_pem;
+  TestServer server(o, [](const TestRequest& req, TestResponder& out) {
+    out.Respond(200, {{"Content-Type", "text/plain"}}, req.client_cert_cn);
+  });
+  RestConfig c;
+  c.host = server.url();
+  c.tls.ca_data = F().ca.cert_pem;
+  ExecConfig exec;
+  exec.api_version = kExecApiVersionV1;
+  exec.command = plugin;
+  exec.env = {{"CRED_FILE", cred}};
+  exec.interactive_mode = "Never";
+  c.exec = exec;
+  auto client = RestClient::Create(c);
+  ASSERT_TRUE(client.ok()) << client.status();
+  absl::StatusOr<Response> first = (*client)->Send("GET", "/whoami");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->body, "client-a");
+  // Still valid: same certificate.
+  EXPECT_EQ((*client)->Send("GET", "/whoami")->body, "client-a");
+  write_cred(b, absl::Now() + absl::Hours(1));
+  absl::SleepFor(absl::Seconds(3));
+  absl::StatusOr<Response> second = (*client)->Send("GET", "/whoami");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->body, "client-b");
 }
 
 }  // namespace
