@@ -663,6 +663,7 @@ absl::StatusOr<Object> APIServer::CreateWithStrategy(const ResourceConfig& confi
                                                      std::unique_ptr<Message> obj, bool dry_run,
                                                      const std::string& manager) {
   PrepareForCreate(obj.get());
+  NormalizePodIps(obj.get());
   if (hooks_.defaults) hooks_.defaults(obj.get());
   if (hooks_.validate_create) {
     // The store picks the generated name; validate with a stand-in of the same shape.
@@ -727,6 +728,7 @@ absl::StatusOr<storage::UpdateResult> APIServer::UpdateWithStrategy(
         if (current == nullptr) {
           if (!allow_create) return storage::NotFoundError(config.key, name);
           PrepareForCreate(o);
+          NormalizePodIps(o);
           if (hooks_.defaults) hooks_.defaults(o);
           if (hooks_.validate_create) {
             std::vector<storage::FieldError> errs = hooks_.validate_create(*o);
@@ -744,6 +746,8 @@ absl::StatusOr<storage::UpdateResult> APIServer::UpdateWithStrategy(
           }
         } else {
           PrepareForUpdate(o, *current, subresource);
+          PatchAllocatedValues(o, *current);
+          NormalizePodIps(o);
           if (hooks_.defaults) hooks_.defaults(o);
           const auto& old_meta = storage::MetaOf(*current);
           const auto& new_meta = storage::MetaOf(*o);
@@ -1116,6 +1120,14 @@ absl::StatusOr<APIServer::DeleteOutcome> APIServer::DeleteWithOptions(
 }
 
 absl::StatusOr<Response> APIServer::DeleteObject(Call& call) {
+  // NamespaceLifecycle admission: the system namespaces stay.
+  if (call.config->key.group.empty() && call.config->key.resource == "namespaces" &&
+      (call.info.name == "default" || call.info.name == "kube-system" ||
+       call.info.name == "kube-public")) {
+    return ForbiddenError(absl::StrCat("namespaces ", storage::GoQuote(call.info.name),
+                                       " is forbidden: this namespace may not be deleted"),
+                          call.config->key, call.info.name);
+  }
   absl::StatusOr<meta::DeleteOptions> opts = ParseDeleteOptions(call);
   if (!opts.ok()) return opts.status();
   absl::StatusOr<DeleteOutcome> out =

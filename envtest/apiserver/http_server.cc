@@ -131,11 +131,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void OnHeader(beast::error_code ec) {
     if (ec == http::error::body_limit) {
       keep_alive_ = false;
+      linger_ = true;
       return Write(ErrorAsResponse(
           RequestEntityTooLargeError(server_->api->options().max_request_body_bytes)));
     }
     if (ec == http::error::header_limit) {
       keep_alive_ = false;
+      linger_ = true;
       return Write(ErrorAsResponse(HttpError(431, "RequestHeaderFieldsTooLarge",
                                              "Request Header Fields Too Large")));
     }
@@ -143,6 +145,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
       // Not HTTP: answer 400 as Go's server does, then close.
       keep_alive_ = false;
+      linger_ = true;
       return Write(ErrorAsResponse(storage::BadRequestError("malformed HTTP request")));
     }
     if (ec) return Done();
@@ -166,6 +169,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     http::async_read(stream_, buffer_, *parser_, [self](beast::error_code ec, size_t) {
       if (ec == http::error::body_limit) {
         self->keep_alive_ = false;
+        self->linger_ = true;
         return self->Write(ErrorAsResponse(
             RequestEntityTooLargeError(self->server_->api->options().max_request_body_bytes)));
       }
@@ -208,8 +212,28 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res->prepare_payload();
     auto self = this->shared_from_this();
     http::async_write(stream_, *res, [self, res](beast::error_code ec, size_t) {
+      if (!ec && self->linger_) return self->Linger();
       if (ec || !self->keep_alive_) return self->Shutdown();
       self->ReadHeader();
+    });
+  }
+
+  // After refusing a request whose body was not read: stop sending, read and drop
+  // what the client is still sending for a moment, then close — so the client reads
+  // our answer instead of a connection reset (as Go's server does).
+  void Linger() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(500));
+    Discard();
+  }
+  void Discard() {
+    auto self = this->shared_from_this();
+    stream_.async_read_some(asio::buffer(probe_), [self](beast::error_code ec, size_t) {
+      if (ec) return self->Shutdown();
+      self->Discard();
     });
   }
 
@@ -353,6 +377,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   bool closing_ = false;
+  bool linger_ = false;
   // Watch state (on the session's strand).
   std::shared_ptr<WatchStream> watch_;
   std::string out_;

@@ -89,6 +89,17 @@ TEST_F(HttpServerTest, HugeHeadersGet431) {
   EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 431")) << out.substr(0, 200);
 }
 
+TEST_F(HttpServerTest, OversizedBodySentAnywayStillGets413) {
+  // The client sends the whole body before reading: the server's lingering close lets
+  // it read the answer instead of a reset.
+  std::string body(4u << 20, 'x');
+  std::string out = Exchange(absl::StrCat(
+      "POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Type: "
+      "application/json\r\nContent-Length: ",
+      body.size(), "\r\n\r\n", body));
+  EXPECT_TRUE(absl::StartsWith(out, "HTTP/1.1 413")) << out.substr(0, 200);
+}
+
 TEST_F(HttpServerTest, OversizedBodyGets413) {
   // The announced length is refused before the body is read.
   std::string out = Exchange(absl::StrCat(

@@ -152,6 +152,63 @@ void PrepareForUpdate(Message* object, const Message& old, absl::string_view sub
   }
 }
 
+void PatchAllocatedValues(Message* object, const Message& old_message) {
+  auto* svc = dynamic_cast<core::Service*>(object);
+  const auto* old = dynamic_cast<const core::Service*>(&old_message);
+  if (svc == nullptr || old == nullptr) return;
+  core::ServiceSpec* spec = svc->mutable_spec();
+  const core::ServiceSpec& prev = old->spec();
+  const std::string type = spec->type().empty() ? "ClusterIP" : spec->type();
+  if (type != "ExternalName" && spec->clusterip().empty() && spec->clusterips_size() == 0) {
+    spec->set_clusterip(prev.clusterip());
+    *spec->mutable_clusterips() = prev.clusterips();
+    if (spec->ipfamilies_size() == 0) *spec->mutable_ipfamilies() = prev.ipfamilies();
+    if (spec->ipfamilypolicy().empty() && prev.has_ipfamilypolicy()) {
+      spec->set_ipfamilypolicy(prev.ipfamilypolicy());
+    }
+  }
+  if (type == "NodePort" || type == "LoadBalancer") {
+    for (core::ServicePort& p : *spec->mutable_ports()) {
+      if (p.nodeport() != 0) continue;
+      for (const core::ServicePort& op : prev.ports()) {
+        if (op.nodeport() == 0) continue;
+        bool same = !p.name().empty() ? op.name() == p.name()
+                                      : op.port() == p.port() && op.protocol() == p.protocol();
+        if (same) {
+          p.set_nodeport(op.nodeport());
+          break;
+        }
+      }
+    }
+  }
+  if (spec->healthchecknodeport() == 0 && prev.healthchecknodeport() != 0 &&
+      type == "LoadBalancer" && spec->externaltrafficpolicy() == "Local") {
+    spec->set_healthchecknodeport(prev.healthchecknodeport());
+  }
+}
+
+void NormalizePodIps(Message* object) {
+  auto* pod = dynamic_cast<core::Pod*>(object);
+  if (pod == nullptr || !pod->has_status()) return;
+  core::PodStatus* st = pod->mutable_status();
+  if (!st->podip().empty()) {
+    if (st->podips_size() == 0 || st->podips(0).ip() != st->podip()) {
+      st->clear_podips();
+      st->add_podips()->set_ip(st->podip());
+    }
+  } else if (st->podips_size() > 0) {
+    st->set_podip(st->podips(0).ip());
+  }
+  if (!st->hostip().empty()) {
+    if (st->hostips_size() == 0 || st->hostips(0).ip() != st->hostip()) {
+      st->clear_hostips();
+      st->add_hostips()->set_ip(st->hostip());
+    }
+  } else if (st->hostips_size() > 0) {
+    st->set_hostip(st->hostips(0).ip());
+  }
+}
+
 std::optional<int64_t> GracePeriodFor(const Message& object, std::optional<int64_t> requested) {
   const auto* pod = dynamic_cast<const core::Pod*>(&object);
   if (pod == nullptr) return std::nullopt;

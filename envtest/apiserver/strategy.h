@@ -40,6 +40,18 @@ void PrepareForUpdate(google::protobuf::Message* object, const google::protobuf:
 std::optional<int64_t> GracePeriodFor(const google::protobuf::Message& object,
                                       std::optional<int64_t> requested);
 
+// Services: values the server allocated that an update may omit (a `kubectl replace`
+// of a manifest without clusterIP) are carried over from the stored object before
+// validation, as upstream's service REST BeginUpdate does: clusterIP(s), ipFamilies,
+// ipFamilyPolicy, nodePorts (matched by port name, else port and protocol) and
+// healthCheckNodePort.
+void PatchAllocatedValues(google::protobuf::Message* object, const google::protobuf::Message& old);
+
+// Pods: status.podIP/podIPs and hostIP/hostIPs made consistent as upstream's
+// v1 conversion does (the singular field wins; an empty singular takes the first of
+// the list).
+void NormalizePodIps(google::protobuf::Message* object);
+
 // The QoS class of a pod: Guaranteed, Burstable or BestEffort (pkg/apis/core/helper/qos).
 std::string PodQosClass(const google::protobuf::Message& pod);
 

@@ -635,8 +635,15 @@ std::optional<Response> Documents::ServeOpenApi(absl::string_view rest, absl::st
       r.headers.emplace_back("Vary", "Accept");
       return r;
     }
+  } else if (rest == "v2") {
+    // An empty OpenAPI v2 document (an empty protobuf message). kubectl validates files
+    // of `kind: List` on the client with the v2 document and fails on a 404; with an
+    // empty one it sends the items and the server validates them (fieldValidation).
+    return Response{200,
+                    {{"Content-Type", "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"}},
+                    ""};
   } else {
-    return NotFound();  // includes /openapi/v2, see docs/discovery.md
+    return NotFound();
   }
 
   Response r{200, {{"Content-Type", e->content_type}, {"ETag", Quote(e->etag)}}, ""};

@@ -27,16 +27,17 @@ ResourceInfo Info(std::string singular, std::vector<std::string> short_names,
 }
 
 // Values from kube-apiserver's /api/v1 and /apis/<group>/<version> documents (1.31/1.32).
-// Subresources are limited to those an embedded server can serve: status, pods/binding,
-// pods/eviction and namespaces/finalize (no exec, log, proxy, attach, portforward, scale).
+// Subresources are limited to those the embedded server serves: status, pods/binding
+// and namespaces/finalize (no eviction — there are no PodDisruptionBudgets, and
+// `kubectl drain` falls back to DELETE when eviction is not advertised — and no exec,
+// log, proxy, attach, portforward, scale).
 const absl::flat_hash_map<ResourceKey, ResourceInfo>& Table() {
   static const auto* table = [] {
     auto* t = new absl::flat_hash_map<ResourceKey, ResourceInfo>;
     const std::vector<std::string>& full = FullVerbs();
     (*t)[{"", "pods"}] =
         Info("pod", {"po"}, {"all"}, full,
-             {SubresourceInfo{"binding", "", "", "Binding", {"create"}},
-              SubresourceInfo{"eviction", "policy", "v1", "Eviction", {"create"}}, Status()});
+             {SubresourceInfo{"binding", "", "", "Binding", {"create"}}, Status()});
     (*t)[{"", "services"}] = Info("service", {"svc"}, {"all"}, full, {Status()});
     (*t)[{"", "endpoints"}] = Info("endpoints", {"ep"}, {}, full, {});
     (*t)[{"", "nodes"}] = Info("node", {"no"}, {}, full, {Status()});

@@ -28,10 +28,9 @@ TEST(BuiltinInfoTest, Pods) {
                                                    "list", "patch", "update", "watch"}));
   std::vector<std::string> subs;
   for (const SubresourceInfo& s : pods->subresources) subs.push_back(s.name);
-  EXPECT_EQ(subs, (std::vector<std::string>{"binding", "eviction", "status"}));
-  EXPECT_EQ(pods->subresources[1].group, "policy");
-  EXPECT_EQ(pods->subresources[1].kind, "Eviction");
-  EXPECT_EQ(pods->subresources[2].verbs, (std::vector<std::string>{"get", "patch", "update"}));
+  EXPECT_EQ(subs, (std::vector<std::string>{"binding", "status"}));
+  EXPECT_EQ(pods->subresources[0].kind, "Binding");
+  EXPECT_EQ(pods->subresources[1].verbs, (std::vector<std::string>{"get", "patch", "update"}));
 }
 
 TEST(BuiltinInfoTest, NamespacesHaveNoDeleteCollection) {
