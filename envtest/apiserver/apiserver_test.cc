@@ -356,6 +356,38 @@ TEST_F(ApiServerTest, ServiceAddressesAreAllocatedAndReleased) {
   EXPECT_EQ(Str(Json(h), {"spec", "clusterIP"}), "None");
 }
 
+TEST_F(ApiServerTest, UpdatesKeepAllocatedServiceValuesAndPodIpsStayInStep) {
+  Response a = Do("POST", "/api/v1/namespaces/default/services",
+                  R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"np"},)"
+                  R"("spec":{"type":"NodePort","ports":[{"name":"http","port":80}]}})");
+  ASSERT_EQ(a.status, 201) << a.body;
+  Node created = Json(a);
+  std::string ip = Str(created, {"spec", "clusterIP"});
+  std::string port = Str(created.Find("spec")->Find("ports")->values[0], {"nodePort"});
+  // A replace without clusterIP and nodePort keeps both (kubectl replace of a manifest).
+  Response r = Do("PUT", "/api/v1/namespaces/default/services/np",
+                  R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"np"},)"
+                  R"("spec":{"type":"NodePort","ports":[{"name":"http","port":80}]}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  Node replaced = Json(r);
+  EXPECT_EQ(Str(replaced, {"spec", "clusterIP"}), ip);
+  EXPECT_EQ(Str(replaced.Find("spec")->Find("ports")->values[0], {"nodePort"}), port);
+
+  ASSERT_EQ(Do("POST", "/api/v1/namespaces/default/pods", kPod).status, 201);
+  Response st = Do("PATCH", "/api/v1/namespaces/default/pods/web/status",
+                   R"({"status":{"podIP":"10.244.0.9","hostIP":"192.168.0.9"}})",
+                   "application/merge-patch+json");
+  ASSERT_EQ(st.status, 200) << st.body;
+  Node pod = Json(st);
+  EXPECT_EQ(Str(pod.Find("status")->Find("podIPs")->values[0], {"ip"}), "10.244.0.9");
+  EXPECT_EQ(Str(pod.Find("status")->Find("hostIPs")->values[0], {"ip"}), "192.168.0.9");
+
+  Response d = Do("DELETE", "/api/v1/namespaces/kube-system");
+  EXPECT_EQ(d.status, 403);
+  EXPECT_EQ(Str(Json(d), {"message"}),
+            "namespaces \"kube-system\" is forbidden: this namespace may not be deleted");
+}
+
 TEST_F(ApiServerTest, BindingSchedulesAPodOnce) {
   ASSERT_EQ(Do("POST", "/api/v1/namespaces/default/pods", kPod).status, 201);
   const std::string binding =
