@@ -275,6 +275,32 @@ TEST_P(IntegrationTest, WatchDeliversEventsInOrderAndEndsAtTimeout) {
   EXPECT_EQ(seen, want);
 }
 
+TEST_P(IntegrationTest, SendInitialEventsEndsWithABookmark) {
+  Typed<ConfigMap, ConfigMapList> cms(*client_);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(cms.Create(MakeConfigMap(ns_, absl::StrCat("i", i), "v")).ok());
+  }
+  std::vector<std::string> seen;
+  ListOptions o;
+  o.send_initial_events = true;
+  o.resource_version_match = "NotOlderThan";
+  o.allow_watch_bookmarks = true;
+  o.timeout_seconds = 5;
+  absl::Status s = client_->Watch(*ResourceFor(ConfigMap::descriptor()), ns_, o,
+                                  [&](watch::Event e) {
+                                    if (watch::IsInitialEventsEnd(e)) {
+                                      seen.push_back("END");
+                                      return absl::CancelledError("done");
+                                    }
+                                    seen.push_back(absl::StrCat(watch::EventTypeName(e.type), " ",
+                                                                storage_name(e)));
+                                    return absl::OkStatus();
+                                  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kCancelled) << s;
+  std::vector<std::string> want = {"ADDED i0", "ADDED i1", "ADDED i2", "END"};
+  EXPECT_EQ(seen, want);
+}
+
 TEST_P(IntegrationTest, WatchResumesAfterTheServerDropsTheConnection) {
   Typed<ConfigMap, ConfigMapList> cms(*client_);
   absl::StatusOr<ConfigMapList> list = cms.List(ns_);
