@@ -46,6 +46,25 @@ Pod RealisticPod(int i, bool with_server_fields) {
   spec->set_restartpolicy("Always");
   spec->set_dnspolicy("ClusterFirst");
   spec->set_terminationgraceperiodseconds(30);
+  {
+    // The service-account volume every pod gets (what the containers mount).
+    auto* v = spec->add_volumes();
+    v->set_name("kube-api-access");
+    auto* projected = v->mutable_volumesource()->mutable_projected();
+    projected->set_defaultmode(420);
+    auto* token = projected->add_sources()->mutable_serviceaccounttoken();
+    token->set_path("token");
+    token->set_expirationseconds(3607);
+    auto* ca = projected->add_sources()->mutable_configmap();
+    ca->mutable_localobjectreference()->set_name("kube-root-ca.crt");
+    auto* item = ca->add_items();
+    item->set_key("ca.crt");
+    item->set_path("ca.crt");
+    auto* ns_item = projected->add_sources()->mutable_downwardapi()->add_items();
+    ns_item->set_path("namespace");
+    ns_item->mutable_fieldref()->set_apiversion("v1");
+    ns_item->mutable_fieldref()->set_fieldpath("metadata.namespace");
+  }
   for (const char* name : {"app", "sidecar-proxy", "log-shipper"}) {
     auto* c = spec->add_containers();
     c->set_name(name);

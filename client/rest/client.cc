@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<RestClient>> RestClient::Create(const RestConfig&
   client->limiter_ = flowcontrol::TokenBucketRateLimiter::Create(config.qps, config.burst,
                                                                  client->clock_);
   TransportOptions t;
+  t.max_response_bytes = options.max_response_bytes;
   t.tls.ca_pem = config.tls.ca_data;
   t.tls.insecure_skip_verify = config.tls.insecure_skip_tls_verify;
   t.tls.server_name = config.tls.server_name;

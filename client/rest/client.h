@@ -49,6 +49,10 @@ struct PatchOptions {
 struct ClientOptions {
   // Send and accept JSON instead of protobuf.
   bool prefer_json = false;
+  // Largest response body accepted (watch streams are unbounded). client-go has no
+  // limit; a list of 100,000 realistic pods is ~300 MB of protobuf, so the default
+  // leaves room for that and still refuses a runaway answer.
+  size_t max_response_bytes = size_t{2} << 30;
   // Retries of 429/5xx answers with Retry-After, and of connection resets for GETs.
   int max_retries = flowcontrol::kDefaultMaxRetries;
   // Time source for rate limiting and retry waits (not owned); nullptr: the real clock.

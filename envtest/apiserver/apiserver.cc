@@ -347,6 +347,72 @@ absl::StatusOr<Response> APIServer::ServeNonResource(Call& call) {
 
 namespace {
 
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// A length-delimited protobuf field.
+void PutBytesField(std::string* out, int field, absl::string_view bytes) {
+  PutVarint(out, (static_cast<uint64_t>(field) << 3) | 2);
+  PutVarint(out, bytes.size());
+  out->append(bytes.data(), bytes.size());
+}
+
+// A list body written item by item from the stored objects, without building (and
+// deep-copying into) a List message: what upstream does since 1.33 (KEP-5116). Stored
+// objects are canonical, so items are serialized as they are (protobuf: without the
+// empty value fields Go's encoder would add — the same object on decode).
+absl::StatusOr<std::string> StreamList(const ResourceConfig& config, codec::Format format,
+                                       const meta::ListMeta& list_meta,
+                                       const std::vector<Object>& items) {
+  const std::string list_kind = config.kind + "List";
+  std::string out;
+  if (format == codec::Format::kProtobuf) {
+    meta::ListMeta lm = list_meta;
+    codec::FillWireDefaults(&lm);
+    std::string raw;
+    PutBytesField(&raw, 1, lm.SerializeAsString());
+    std::string item;
+    for (const Object& o : items) {
+      item.clear();
+      if (!o->SerializeToString(&item)) return InternalServerError("cannot encode an item");
+      PutBytesField(&raw, 2, item);
+    }
+    std::string type_meta;
+    PutBytesField(&type_meta, 1, config.api_version);
+    PutBytesField(&type_meta, 2, list_kind);
+    out.reserve(raw.size() + 64);
+    out.append(codec::kProtobufMagic.data(), codec::kProtobufMagic.size());
+    PutBytesField(&out, 1, type_meta);
+    PutBytesField(&out, 2, raw);
+    PutBytesField(&out, 3, "");
+    PutBytesField(&out, 4, "");
+    return out;
+  }
+  absl::StatusOr<codec::Node> meta_node = codec::MessageToNode(list_meta);
+  if (!meta_node.ok()) return meta_node.status();
+  absl::StatusOr<std::string> meta_json = codec::WriteJson(*meta_node);
+  if (!meta_json.ok()) return meta_json.status();
+  absl::StrAppend(&out, R"({"kind":")", list_kind, R"(","apiVersion":")", config.api_version,
+                  R"(","metadata":)", *meta_json, R"(,"items":[)");
+  bool first = true;
+  for (const Object& o : items) {
+    absl::StatusOr<codec::Node> n = codec::MessageToNode(*o);
+    if (!n.ok()) return n.status();
+    absl::StatusOr<std::string> text = codec::WriteJson(*n);
+    if (!text.ok()) return text.status();
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(*text);
+  }
+  out.append("]}");
+  return out;
+}
+
 const Message* ListPrototype(const ResourceConfig& config) {
   return api::Scheme::Builtin().Prototype(config.api_version, config.kind + "List");
 }
@@ -396,6 +462,8 @@ absl::StatusOr<Response> APIServer::ListResponse(Call& call, const storage::List
     *out.mutable_metadata() = lm;
     for (const Object& o : list.items) ToPartial(*o, out.add_items());
     body = call.EncodeObject(out);
+  } else if (call.out.format != codec::Format::kYaml && !call.pretty) {
+    body = StreamList(*call.config, call.out.format, lm, list.items);
   } else {
     const Message* proto = ListPrototype(*call.config);
     if (proto == nullptr) return InternalServerError("no list type for " + call.config->kind);
@@ -514,9 +582,10 @@ absl::StatusOr<Response> APIServer::Watch(Call& call) {
   const std::string include_object = call.query.Get("includeObject");
   const google::protobuf::Descriptor* item_type = call.config->prototype->GetDescriptor();
   auto sent_headers = std::make_shared<bool>(false);
+  EventEncodingCache* encodings = &encodings_;
   WatchStream::Encoder encoder =
-      [out, table_printer, include_object, item_type,
-       sent_headers](const storage::WatchEvent& e) -> absl::StatusOr<std::string> {
+      [out, table_printer, include_object, item_type, sent_headers,
+       encodings](const storage::WatchEvent& e) -> absl::StatusOr<std::string> {
     auto type = static_cast<client::watch::EventType>(e.type);
     const Message* obj = e.object.get();
     meta::PartialObjectMetadata partial;
@@ -548,10 +617,21 @@ absl::StatusOr<Response> APIServer::Watch(Call& call) {
       if (!table.ok()) return table.status();
       return client::watch::EncodeJsonEventRaw(type, *table);
     }
-    if (out.format == codec::Format::kProtobuf) {
-      return client::watch::EncodeProtobufFrame(type, *obj);
+    auto encode = [&]() -> absl::StatusOr<std::string> {
+      if (out.format == codec::Format::kProtobuf) {
+        return client::watch::EncodeProtobufFrame(type, *obj);
+      }
+      return client::watch::EncodeJsonEvent(type, *obj);
+    };
+    if (out.transform != Transform::kNone || e.type == storage::EventType::kBookmark ||
+        e.type == storage::EventType::kError) {
+      return encode();
     }
-    return client::watch::EncodeJsonEvent(type, *obj);
+    // The same event goes to every watcher: encode it once per format.
+    absl::StatusOr<std::shared_ptr<const std::string>> bytes =
+        encodings->Get(e, static_cast<int>(out.format), encode);
+    if (!bytes.ok()) return bytes.status();
+    return **bytes;
   };
   Response r;
   r.status = 200;

@@ -229,6 +229,9 @@ class APIServer {
   std::unique_ptr<NodePortAllocator> node_ports_;
   std::unique_ptr<Controllers> controllers_;
   Hooks& hooks_ = options_.hooks;
+  // Watch events encoded once for all watchers (declared before store_'s watchers end:
+  // streams may outlive a request but not the server).
+  EventEncodingCache encodings_;
 };
 
 }  // namespace kslice::envtest::apiserver

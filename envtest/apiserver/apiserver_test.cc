@@ -62,9 +62,9 @@ class ApiServerTest : public ::testing::Test {
     return cur->is_null() ? "<null>" : "<object>";
   }
 
-  // Waits (up to 5 s) until GET target answers `code`.
+  // Waits (up to 20 s: CI machines are slow) until GET target answers `code`.
   bool WaitForCode(const std::string& target, int code) {
-    for (int i = 0; i < 250; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       if (Do("GET", target).status == code) return true;
       absl::SleepFor(absl::Milliseconds(20));
     }

@@ -167,10 +167,15 @@ void Controllers::CheckDependent(const std::string& uid) {
     meta::DeleteOptions opts;
     opts.set_propagationpolicy("Background");
     opts.mutable_preconditions()->set_uid(uid);
-    (void)server_->DeleteWithOptions(*node.config, node.ns, node.name, opts, false);
+    absl::StatusOr<APIServer::DeleteOutcome> out =
+        server_->DeleteWithOptions(*node.config, node.ns, node.name, opts, false);
+    if (!out.ok() && out.status().code() != absl::StatusCode::kNotFound &&
+        out.status().code() != absl::StatusCode::kAborted) {
+      retry_checks_.insert(uid);  // try again on the next round
+    }
     return;
   }
-  (void)server_->UpdateWith(*node.config, node.ns, node.name,
+  absl::StatusOr<storage::UpdateResult> updated = server_->UpdateWith(*node.config, node.ns, node.name,
                             [&](google::protobuf::Message* obj) -> absl::Status {
                               auto* refs = storage::MutableMetaOf(obj)->mutable_ownerreferences();
                               refs->erase(std::remove_if(refs->begin(), refs->end(),
@@ -183,6 +188,9 @@ void Controllers::CheckDependent(const std::string& uid) {
                                           refs->end());
                               return absl::OkStatus();
                             });
+  if (!updated.ok() && updated.status().code() != absl::StatusCode::kNotFound) {
+    retry_checks_.insert(uid);
+  }
 }
 
 bool Controllers::ProcessForeground(const std::string& uid) {
@@ -294,6 +302,8 @@ bool Controllers::ProcessNamespace(const std::string& name) {
 void Controllers::Periodic() {
   std::set<std::string> checks;
   checks.swap(pending_checks_);
+  checks.insert(retry_checks_.begin(), retry_checks_.end());
+  retry_checks_.clear();
   for (const std::string& uid : checks) CheckDependent(uid);
   for (auto it = foreground_.begin(); it != foreground_.end();) {
     it = ProcessForeground(*it) ? foreground_.erase(it) : std::next(it);

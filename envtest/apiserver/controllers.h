@@ -87,6 +87,7 @@ class Controllers {
   absl::flat_hash_map<std::string, Node> nodes_;                   // uid -> object
   std::multimap<std::string, std::string> dependents_;             // owner uid -> dependent uid
   std::set<std::string> pending_checks_;                           // dependents to examine
+  std::set<std::string> retry_checks_;                             // failed: next round
   std::set<std::string> foreground_, orphan_;                      // owners being processed
   std::set<std::string> terminating_namespaces_;
   // Pods to remove at their deletionTimestamp: (time, uid) -> (ns, name).

@@ -4,6 +4,29 @@
 
 namespace kslice::envtest::apiserver {
 
+absl::StatusOr<std::shared_ptr<const std::string>> EventEncodingCache::Get(
+    const storage::WatchEvent& event, int format,
+    const std::function<absl::StatusOr<std::string>()>& encode) {
+  const Key key{event.object.get(), static_cast<int>(event.type), format};
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) return it->second.bytes;
+  }
+  absl::StatusOr<std::string> bytes = encode();
+  if (!bytes.ok()) return bytes.status();
+  auto shared = std::make_shared<const std::string>(*std::move(bytes));
+  std::lock_guard<std::mutex> l(mu_);
+  if (entries_.try_emplace(key, Entry{event.object, shared}).second) {
+    order_.push_back(key);
+    while (order_.size() > capacity_) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  return shared;
+}
+
 WatchStream::WatchStream(std::unique_ptr<storage::Watcher> watcher, Encoder encoder,
                          absl::Time deadline)
     : watcher_(std::move(watcher)), encoder_(std::move(encoder)), deadline_(deadline) {}

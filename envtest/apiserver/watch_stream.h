@@ -13,17 +13,55 @@
 #ifndef KSLICE_ENVTEST_APISERVER_WATCH_STREAM_H_
 #define KSLICE_ENVTEST_APISERVER_WATCH_STREAM_H_
 
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "envtest/storage/event.h"
 #include "envtest/storage/watcher.h"
 
 namespace kslice::envtest::apiserver {
+
+// Encoded watch events shared by every watcher of the same event and media type, so an
+// event fanned out to N watchers is serialized once (upstream's cachingObject,
+// KEP-1152). Keeps the last `capacity` encodings; each entry holds its object, so an
+// object's address is not reused while it is a key. Thread-safe.
+class EventEncodingCache {
+ public:
+  explicit EventEncodingCache(size_t capacity = 8192) : capacity_(capacity) {}
+  // The bytes for `event` in `format`: cached, or made by `encode` (outside the lock).
+  absl::StatusOr<std::shared_ptr<const std::string>> Get(
+      const storage::WatchEvent& event, int format,
+      const std::function<absl::StatusOr<std::string>()>& encode);
+
+ private:
+  struct Key {
+    const void* object;
+    int type;
+    int format;
+    bool operator==(const Key& o) const {
+      return object == o.object && type == o.type && format == o.format;
+    }
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.object, k.type, k.format);
+    }
+  };
+  struct Entry {
+    storage::Object object;
+    std::shared_ptr<const std::string> bytes;
+  };
+  const size_t capacity_;
+  std::mutex mu_;
+  absl::flat_hash_map<Key, Entry> entries_;  // guarded by mu_
+  std::deque<Key> order_;                    // guarded by mu_: oldest first
+};
 
 class WatchStream {
  public:
