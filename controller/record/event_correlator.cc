@@ -1,4 +1,5 @@
 #include "controller/record/event_correlator.h"
+#include "api/codec/go_strings.h"
 
 #include <algorithm>
 #include <random>
@@ -47,60 +48,8 @@ std::string RandomUuid() {
                          b >> 48, b & 0xFFFFFFFFFFFFULL);
 }
 
-// A JSON string as Go's encoding/json writes it (HTML characters escaped).
-void AppendGoJson(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out->append("\\\""); break;
-        case '\\': out->append("\\\\"); break;
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        case '\b': out->append("\\b"); break;
-        case '\f': out->append("\\f"); break;
-        default:
-          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            out->append("\\u00");
-            out->push_back(kHex[c >> 4]);
-            out->push_back(kHex[c & 0xF]);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    // Multi-byte: validate; invalid bytes become U+FFFD.
-    size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-    bool ok = n > 0 && n <= 4 && i + n <= s.size();
-    uint32_t r = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; ok && k < n; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xC0) != 0x80) ok = false;
-      r = (r << 6) | (b & 0x3F);
-    }
-    if (ok && ((n == 3 && r < 0x800) || (n == 4 && (r < 0x10000 || r > 0x10FFFF)) ||
-               (r >= 0xD800 && r <= 0xDFFF))) {
-      ok = false;
-    }
-    if (!ok) {
-      out->append("\\ufffd");
-      ++i;
-      continue;
-    }
-    if (r == 0x2028 || r == 0x2029) {
-      absl::StrAppendFormat(out, "\\u%04x", r);
-    } else {
-      out->append(s.substr(i, n));
-    }
-    i += n;
-  }
-  out->push_back('"');
-}
+// A JSON string as Go's encoding/json writes it.
+void AppendGoJson(std::string* out, std::string_view s) { codec::AppendGoJsonString(out, s); }
 
 api::meta::v1::Time FromTime(absl::Time t) {
   api::meta::v1::Time out;

@@ -1,5 +1,7 @@
 #include "envtest/storage/errors.h"
 
+#include "api/codec/go_strings.h"
+
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -194,34 +196,7 @@ std::string ReasonOf(const absl::Status& status) {
 }
 
 std::string GoQuote(absl::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\x%02x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out += "\"";
-  return out;
+  return codec::GoQuoted(std::string_view(s.data(), s.size()));
 }
 
 FieldError InvalidRenderedFieldError(std::string field, absl::string_view rendered_value,

@@ -1,6 +1,7 @@
 // Object metadata rules: k8s.io/apimachinery pkg/api/validation/objectmeta.go and
 // pkg/apis/meta/v1/validation (labels, managed fields).
 #include <set>
+#include "api/codec/go_strings.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
@@ -154,45 +155,7 @@ void ValidateCommon(const ObjectMeta& meta, Errors* errs) {
 
 }  // namespace
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '<':
-        out += "\\u003c";
-        break;
-      case '>':
-        out += "\\u003e";
-        break;
-      case '&':
-        out += "\\u0026";
-        break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
+std::string JsonString(std::string_view s) { return codec::GoJsonString(s); }
 
 std::string JsonStringList(const StringList& list) {
   if (list.empty()) return "null";
