@@ -739,15 +739,16 @@ std::string APIServer::ManagerFor(const Call& call, absl::string_view /*op*/) co
   return ua;
 }
 
-absl::StatusOr<Object> APIServer::CreateWithStrategy(const ResourceConfig& config,
-                                                     std::unique_ptr<Message> obj, bool dry_run,
-                                                     const std::string& manager) {
-  PrepareForCreate(obj.get());
-  NormalizePodIps(obj.get());
-  if (hooks_.defaults) hooks_.defaults(obj.get());
+absl::Status APIServer::PrepareNewObject(const ResourceConfig& config, Message* obj, bool dry_run,
+                                         const std::string& manager,
+                                         absl::string_view subresource, bool track,
+                                         std::vector<std::function<void()>>* undo) {
+  PrepareForCreate(obj);
+  NormalizePodIps(obj);
+  if (hooks_.defaults) hooks_.defaults(obj);
   if (hooks_.validate_create) {
-    // The store picks the generated name; validate with a stand-in of the same shape.
-    const Message* subject = obj.get();
+    // The store picks a generated name; validate with a stand-in of the same shape.
+    const Message* subject = obj;
     std::unique_ptr<Message> named;
     const auto& m = storage::MetaOf(*obj);
     if (m.name().empty() && !m.generatename().empty()) {
@@ -762,15 +763,23 @@ absl::StatusOr<Object> APIServer::CreateWithStrategy(const ResourceConfig& confi
                                    m.name().empty() ? m.generatename() : m.name(), errs);
     }
   }
-  std::vector<std::function<void()>> undo;
-  if (absl::Status s = AllocateServiceResources(obj.get(), nullptr, dry_run, &undo); !s.ok()) {
-    return s;
-  }
-  if (hooks_.track_fields) {
-    if (absl::Status s = hooks_.track_fields(nullptr, obj.get(), manager, ""); !s.ok()) {
-      for (auto& u : undo) u();
+  if (absl::Status s = AllocateServiceResources(obj, nullptr, dry_run, undo); !s.ok()) return s;
+  if (hooks_.track_fields && track) {
+    if (absl::Status s = hooks_.track_fields(nullptr, obj, manager, subresource); !s.ok()) {
       return s;
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Object> APIServer::CreateWithStrategy(const ResourceConfig& config,
+                                                     std::unique_ptr<Message> obj, bool dry_run,
+                                                     const std::string& manager) {
+  std::vector<std::function<void()>> undo;
+  if (absl::Status s = PrepareNewObject(config, obj.get(), dry_run, manager, "", true, &undo);
+      !s.ok()) {
+    for (auto& u : undo) u();
+    return s;
   }
   if (absl::Status s = codec::Canonicalize(obj.get()); !s.ok()) {
     for (auto& u : undo) u();
@@ -807,22 +816,10 @@ absl::StatusOr<storage::UpdateResult> APIServer::UpdateWithStrategy(
         Message* o = next->get();
         if (current == nullptr) {
           if (!allow_create) return storage::NotFoundError(config.key, name);
-          PrepareForCreate(o);
-          NormalizePodIps(o);
-          if (hooks_.defaults) hooks_.defaults(o);
-          if (hooks_.validate_create) {
-            std::vector<storage::FieldError> errs = hooks_.validate_create(*o);
-            if (!errs.empty()) {
-              return storage::InvalidError(config.key.group, config.kind, name, errs);
-            }
-          }
-          if (absl::Status s = AllocateServiceResources(o, nullptr, dry_run, &undo); !s.ok()) {
+          if (absl::Status s =
+                  PrepareNewObject(config, o, dry_run, manager, subresource, track, &undo);
+              !s.ok()) {
             return s;
-          }
-          if (hooks_.track_fields && track) {
-            if (absl::Status s = hooks_.track_fields(nullptr, o, manager, subresource); !s.ok()) {
-              return s;
-            }
           }
         } else {
           PrepareForUpdate(o, *current, subresource);

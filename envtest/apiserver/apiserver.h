@@ -175,6 +175,13 @@ class APIServer {
                                                                        Response* warnings);
   absl::Status CheckNamespace(Call& call, google::protobuf::Message* obj, bool creating);
   std::string ManagerFor(const Call& call, absl::string_view op) const;
+  // The create half of the write pipeline, shared by POST and by PUT/apply that create:
+  // strategy, pod IPs, defaults, validation, service allocation (recorded in `undo`),
+  // field tracking.
+  absl::Status PrepareNewObject(const storage::ResourceConfig& config,
+                                google::protobuf::Message* obj, bool dry_run,
+                                const std::string& manager, absl::string_view subresource,
+                                bool track, std::vector<std::function<void()>>* undo);
   absl::StatusOr<kslice::api::meta::v1::DeleteOptions> ParseDeleteOptions(Call& call);
 
  public:
