@@ -5,18 +5,17 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
+#include "client/watch/event.h"
 #include "envtest/storage/object.h"
 
 namespace kslice::envtest::storage {
 
-enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
-
-// "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR": the watch wire names.
-absl::string_view EventTypeName(EventType type);
-
-// The annotation a BOOKMARK carries to end the initial events of a
-// sendInitialEvents=true watch.
-inline constexpr absl::string_view kInitialEventsEndAnnotation = "k8s.io/initial-events-end";
+// The watch event types, their wire names ("ADDED", ...) and the annotation a BOOKMARK
+// carries to end the initial events of a sendInitialEvents=true watch: the same as the
+// client's (client/watch/event.h), so events pass between the two without conversion.
+using EventType = kslice::client::watch::EventType;
+using kslice::client::watch::EventTypeName;
+using kslice::client::watch::kInitialEventsEndAnnotation;
 
 struct WatchEvent {
   EventType type = EventType::kAdded;

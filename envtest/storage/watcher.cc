@@ -10,22 +10,6 @@
 
 namespace kslice::envtest::storage {
 
-absl::string_view EventTypeName(EventType type) {
-  switch (type) {
-    case EventType::kAdded:
-      return "ADDED";
-    case EventType::kModified:
-      return "MODIFIED";
-    case EventType::kDeleted:
-      return "DELETED";
-    case EventType::kBookmark:
-      return "BOOKMARK";
-    case EventType::kError:
-      return "ERROR";
-  }
-  return "ERROR";
-}
-
 namespace internal {
 
 WatcherState::WatcherState(Params params)
