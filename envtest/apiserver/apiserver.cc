@@ -586,7 +586,7 @@ absl::StatusOr<Response> APIServer::Watch(Call& call) {
   WatchStream::Encoder encoder =
       [out, table_printer, include_object, item_type, sent_headers,
        encodings](const storage::WatchEvent& e) -> absl::StatusOr<std::string> {
-    auto type = static_cast<client::watch::EventType>(e.type);
+    const client::watch::EventType type = e.type;  // one enum for store and wire
     const Message* obj = e.object.get();
     meta::PartialObjectMetadata partial;
     if (out.transform == Transform::kPartialObjectMetadata &&

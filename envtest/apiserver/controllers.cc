@@ -31,25 +31,37 @@ Controllers::~Controllers() {
 }
 
 absl::Status Controllers::Start() {
+  // The first watches are opened here, before the server takes requests, so no write
+  // can fall between the server starting and a watch starting (a deletion the
+  // controllers never see would leave its dependents behind).
+  storage::ListOptions lo;
+  lo.watch_queue_capacity = 1u << 20;
   for (const storage::ResourceConfig* c : server_->store().registry().All()) {
-    watchers_.emplace_back([this, c] { WatchLoop(c); });
+    absl::StatusOr<std::unique_ptr<storage::Watcher>> w = server_->store().Watch(c->key, lo);
+    if (!w.ok()) return w.status();
+    std::shared_ptr<storage::Watcher> first(std::move(*w));
+    watchers_.emplace_back([this, c, first] { WatchLoop(c, first); });
   }
   worker_ = std::thread([this] { WorkLoop(); });
   return absl::OkStatus();
 }
 
-void Controllers::WatchLoop(const storage::ResourceConfig* config) {
+void Controllers::WatchLoop(const storage::ResourceConfig* config,
+                            std::shared_ptr<storage::Watcher> watcher) {
   storage::Store& store = server_->store();
   while (!stopping_) {
-    // Watch from "" : the current state as ADDED events, then every change.
-    storage::ListOptions lo;
-    lo.watch_queue_capacity = 1u << 20;
-    absl::StatusOr<std::unique_ptr<storage::Watcher>> w = store.Watch(config->key, lo);
-    if (!w.ok()) return;
+    if (watcher == nullptr) {
+      // Watch from "": the current state as ADDED events, then every change.
+      storage::ListOptions lo;
+      lo.watch_queue_capacity = 1u << 20;
+      absl::StatusOr<std::unique_ptr<storage::Watcher>> w = store.Watch(config->key, lo);
+      if (!w.ok()) return;
+      watcher = std::move(*w);
+    }
     std::vector<storage::WatchEvent> batch;
     while (!stopping_) {
       batch.clear();
-      if (!(*w)->NextBatch(&batch, absl::Milliseconds(100), 1024)) break;
+      if (!watcher->NextBatch(&batch, absl::Milliseconds(100), 1024)) break;
       if (batch.empty()) continue;
       {
         std::lock_guard<std::mutex> l(mu_);
@@ -58,6 +70,7 @@ void Controllers::WatchLoop(const storage::ResourceConfig* config) {
       cv_.notify_one();
     }
     // The watch ended (store closing, or too slow): the worker rebuilds from ADDEDs.
+    watcher.reset();
   }
 }
 
@@ -153,9 +166,16 @@ void Controllers::CheckDependent(const std::string& uid) {
   auto it = nodes_.find(uid);
   if (it == nodes_.end()) return;
   const Node node = it->second;
+  // Decide on the object as stored now, not as the graph last saw it (an orphaning
+  // owner may just have removed its reference), and delete only that version.
+  absl::StatusOr<storage::Object> current =
+      server_->store().Get(node.config->key, node.ns, node.name);
+  if (!current.ok()) return;
+  const meta::ObjectMeta& cm = storage::MetaOf(**current);
+  if (cm.uid() != uid) return;
   std::vector<std::string> dangling;
   size_t live = 0;
-  for (const meta::OwnerReference& owner : node.owners) {
+  for (const meta::OwnerReference& owner : cm.ownerreferences()) {
     if (OwnerExists(node.ns, owner)) {
       ++live;
     } else {
@@ -167,6 +187,7 @@ void Controllers::CheckDependent(const std::string& uid) {
     meta::DeleteOptions opts;
     opts.set_propagationpolicy("Background");
     opts.mutable_preconditions()->set_uid(uid);
+    opts.mutable_preconditions()->set_resourceversion(cm.resourceversion());
     absl::StatusOr<APIServer::DeleteOutcome> out =
         server_->DeleteWithOptions(*node.config, node.ns, node.name, opts, false);
     if (!out.ok() && out.status().code() != absl::StatusCode::kNotFound &&
@@ -193,24 +214,40 @@ void Controllers::CheckDependent(const std::string& uid) {
   }
 }
 
+absl::StatusOr<std::vector<Controllers::Node>> Controllers::DependentsOf(
+    const std::string& uid) const {
+  // From storage, not from the graph: the graph may not have seen a dependent created
+  // just before its owner's deletion, and an owner must not finish deleting (nor
+  // orphan) without it.
+  std::vector<Node> out;
+  for (const storage::ResourceConfig* c : server_->store().registry().All()) {
+    absl::StatusOr<storage::ListResult> list = server_->store().List(c->key, {});
+    if (!list.ok()) return list.status();
+    for (const storage::Object& o : list->items) {
+      const meta::ObjectMeta& m = storage::MetaOf(*o);
+      for (const meta::OwnerReference& ref : m.ownerreferences()) {
+        if (ref.uid() == uid) {
+          out.push_back(Node{c, m.namespace_(), m.name(), {}});
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 bool Controllers::ProcessForeground(const std::string& uid) {
   auto it = nodes_.find(uid);
   if (it == nodes_.end()) return true;
   const Node owner = it->second;
-  bool remaining = false;
-  auto range = dependents_.equal_range(uid);
-  std::vector<std::string> deps;
-  for (auto d = range.first; d != range.second; ++d) deps.push_back(d->second);
-  for (const std::string& dep : deps) {
-    auto dn = nodes_.find(dep);
-    if (dn == nodes_.end()) continue;
-    remaining = true;
+  absl::StatusOr<std::vector<Node>> deps = DependentsOf(uid);
+  if (!deps.ok()) return false;
+  for (const Node& dep : *deps) {
     meta::DeleteOptions opts;
     opts.set_propagationpolicy("Foreground");
-    (void)server_->DeleteWithOptions(*dn->second.config, dn->second.ns, dn->second.name, opts,
-                                     false);
+    (void)server_->DeleteWithOptions(*dep.config, dep.ns, dep.name, opts, false);
   }
-  if (remaining) return false;
+  if (!deps->empty()) return false;  // again once they are gone
   absl::StatusOr<storage::UpdateResult> r = server_->UpdateWith(
       *owner.config, owner.ns, owner.name, [](google::protobuf::Message* obj) -> absl::Status {
         auto* f = storage::MutableMetaOf(obj)->mutable_finalizers();
@@ -224,14 +261,11 @@ bool Controllers::ProcessOrphan(const std::string& uid) {
   auto it = nodes_.find(uid);
   if (it == nodes_.end()) return true;
   const Node owner = it->second;
-  auto range = dependents_.equal_range(uid);
-  std::vector<std::string> deps;
-  for (auto d = range.first; d != range.second; ++d) deps.push_back(d->second);
-  for (const std::string& dep : deps) {
-    auto dn = nodes_.find(dep);
-    if (dn == nodes_.end()) continue;
+  absl::StatusOr<std::vector<Node>> deps = DependentsOf(uid);
+  if (!deps.ok()) return false;
+  for (const Node& dep : *deps) {
     absl::StatusOr<storage::UpdateResult> r = server_->UpdateWith(
-        *dn->second.config, dn->second.ns, dn->second.name,
+        *dep.config, dep.ns, dep.name,
         [&](google::protobuf::Message* obj) -> absl::Status {
           auto* refs = storage::MutableMetaOf(obj)->mutable_ownerreferences();
           refs->erase(std::remove_if(refs->begin(), refs->end(),

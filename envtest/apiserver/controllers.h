@@ -32,10 +32,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "api/meta/v1/meta.pb.h"
 #include "envtest/storage/event.h"
 #include "envtest/storage/resource.h"
+#include "envtest/storage/watcher.h"
 
 namespace kslice::envtest::apiserver {
 
@@ -61,11 +63,14 @@ class Controllers {
     std::vector<kslice::api::meta::v1::OwnerReference> owners;
   };
 
-  void WatchLoop(const storage::ResourceConfig* config);
+  void WatchLoop(const storage::ResourceConfig* config,
+                 std::shared_ptr<storage::Watcher> watcher);
   void WorkLoop();
   void Observe(const Item& item);
   void Periodic();
   void CheckDependent(const std::string& uid);
+  // The objects in storage with an ownerReference to `uid`.
+  absl::StatusOr<std::vector<Node>> DependentsOf(const std::string& uid) const;
   bool ProcessForeground(const std::string& uid);
   bool ProcessOrphan(const std::string& uid);
   bool ProcessNamespace(const std::string& name);
