@@ -36,7 +36,9 @@ class SliceTracker {
   void Update(const api::discovery::v1::EndpointSlice& slice);
   // Records that we asked for the slice's deletion.
   void ExpectDeletion(const api::discovery::v1::EndpointSlice& slice);
-  // Forgets the slice; false when its deletion was not expected (someone else deleted it).
+  // Forgets the slice. False only when it was tracked with a generation, i.e. someone
+  // else deleted a slice we wrote (the service needs a resync); true when we asked for
+  // the deletion or never tracked the slice.
   bool HandleDeletion(const api::discovery::v1::EndpointSlice& slice);
   void DeleteService(const std::string& ns, const std::string& name);
 

@@ -20,7 +20,8 @@ inline constexpr char kPreferSameNode[] = "PreferSameNode";
 bool Valid(const std::optional<std::string>& traffic_distribution, bool prefer_same);
 
 // Sets the hints of ready endpoints in si.to_create and si.to_update for
-// `traffic_distribution` (nullopt or an unknown value: hints removed), and moves into
+// `traffic_distribution` (nullopt or an unknown value: hints removed from every
+// endpoint, ready or not), and moves into
 // to_update (copies) the unchanged slices whose hints are not what they should be.
 void ReconcileHints(const std::optional<std::string>& traffic_distribution,
                     topologycache::SliceInfo& si);
