@@ -56,6 +56,12 @@ class Metrics {
   std::mutex mu_;
   std::map<std::string, ServicePortCache> by_service_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> traffic_distribution_ ABSL_GUARDED_BY(mu_);
+  // Running sums over by_service_ (upstream keeps them the same way).
+  int64_t num_endpoints_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t num_slices_actual_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t num_slices_desired_ ABSL_GUARDED_BY(mu_) = 0;
+  // Services per traffic distribution value; values are never removed (as upstream).
+  std::map<std::string, int> services_by_traffic_distribution_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kslice::endpointslice
