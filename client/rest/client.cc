@@ -1,5 +1,7 @@
 #include "client/rest/client.h"
 
+#include <algorithm>
+
 #include <utility>
 #include <vector>
 
@@ -166,7 +168,11 @@ absl::StatusOr<std::unique_ptr<Message>> RestClient::DecodeBody(const Response& 
   if (!format.ok()) {
     return absl::InternalError(absl::StrCat("server answered with ", format.status().message()));
   }
-  return codec::Decode(response.body, *format);
+  // The body was already bounded by max_response_bytes; the codec's own default limit
+  // (64 MiB) would refuse large lists (100,000 pods is ~120 MB).
+  codec::DecodeOptions decode;
+  decode.limits.max_bytes = std::max<size_t>(decode.limits.max_bytes, options_.max_response_bytes);
+  return codec::Decode(response.body, *format, decode);
 }
 
 absl::StatusOr<std::string> RestClient::EncodeBody(const Message& object,
