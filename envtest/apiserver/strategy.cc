@@ -106,6 +106,13 @@ void PrepareForUpdate(Message* object, const Message& old, absl::string_view sub
   auto* meta = storage::MutableMetaOf(object);
   // System fields the client may omit (rest.BeforeUpdate / FillObjectMetaSystemFields).
   if (meta->uid().empty()) meta->set_uid(old_meta.uid());
+  // Requests cannot set the generation (rest.BeforeUpdate): the stored one is kept and
+  // storage bumps it. An update built from scratch (no generation) is valid.
+  if (old_meta.has_generation()) {
+    meta->set_generation(old_meta.generation());
+  } else {
+    meta->clear_generation();
+  }
   if (old_meta.has_creationtimestamp()) {
     *meta->mutable_creationtimestamp() = old_meta.creationtimestamp();
   } else {
