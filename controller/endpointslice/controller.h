@@ -32,7 +32,22 @@ struct EndpointSliceControllerOptions {
 // Validates options as kube-controller-manager does (InvalidArgument with the flag name).
 absl::Status ValidateOptions(const EndpointSliceControllerOptions& options);
 
-class EndpointSliceController;  // defined in controller.cc
+// The running controller: informer handlers, the service and topology queues, the
+// tracker, trigger-time tracker, topology cache, metrics and reconciler. Only
+// SetUpEndpointSliceController builds one; destroying it removes its informer handlers.
+class EndpointSliceController {
+ public:
+  class Impl;  // controller.cc
+  ~EndpointSliceController();
+  EndpointSliceController(const EndpointSliceController&) = delete;
+  EndpointSliceController& operator=(const EndpointSliceController&) = delete;
+
+ private:
+  friend absl::StatusOr<std::unique_ptr<EndpointSliceController>> SetUpEndpointSliceController(
+      controller::Manager& manager, EndpointSliceControllerOptions options);
+  explicit EndpointSliceController(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // Registers the informers, handlers and workers on `manager` (run while leading). The
 // returned object must outlive manager.Run().
