@@ -137,6 +137,7 @@ void Proxier::RequestSync() {
   if (options_.metrics != nullptr) {
     options_.metrics->sync_proxy_rules_last_queued_timestamp->Set(UnixSeconds(absl::Now()));
   }
+  if (options_.on_sync_queued) options_.on_sync_queued();
   runner_.Run();
 }
 

@@ -29,6 +29,7 @@
 #ifndef KSLICE_PROXY_PROXIER_H_
 #define KSLICE_PROXY_PROXIER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -76,6 +77,9 @@ struct ProxierOptions {
   ProxyMetrics* metrics = nullptr;
   // Feature gate PreferSameTrafficDistribution (read node hints).
   bool node_hints = true;
+  // Called (on the handler's thread, no lock held) whenever a change is queued for the
+  // next sync: kube-proxy's ProxyHealthServer.QueuedUpdate hook. May be empty.
+  std::function<void()> on_sync_queued{};
 };
 
 class Proxier {

@@ -38,7 +38,8 @@ struct DryRunInput {
   int ignored = 0;  // objects of other kinds
 };
 
-// Reads objects from `data`: one object, a List (kind "List" or a typed list such as
+// Reads objects from `data` (cmd/internal/objectfile, shared with kslice-proxy --dry-run):
+// one object, a List (kind "List" or a typed list such as
 // PodList, whose items may lack apiVersion/kind), multi-document YAML ("---"
 // separators) or a stream of concatenated JSON objects. Services, Pods, Nodes and
 // EndpointSlices are kept; other kinds are counted in `ignored`. A document that does
