@@ -4,9 +4,9 @@
 // of the identity, so changes to them become in-place updates of the slice holding the
 // endpoint.
 //
-// The set does not own its endpoints: the reconciler allocates them on a protobuf Arena
-// that outlives the set and hands them to slices on the same arena without copying
-// (RepeatedPtrField::AddAllocated). PopAny returns endpoints in insertion order
+// The set does not own its endpoints: the reconciler takes them from a per-thread pool
+// that outlives the set and hands them to slices on its arena without copying
+// (RepeatedPtrField::UnsafeArenaAddAllocated). PopAny returns endpoints in insertion order
 // (upstream: Go map order, i.e. random); order within a slice carries no meaning.
 // Not thread-safe.
 #ifndef KSLICE_CONTROLLER_ENDPOINTSLICE_ENDPOINT_SET_H_

@@ -78,6 +78,50 @@ EndpointSlice* ArenaCopy(Arena* arena, const EndpointSlice& s) {
   return out;
 }
 
+// The desired endpoints are heap messages kept per thread between reconciles and
+// reused: Clear() keeps their strings' buffers, so refilling one for a pod copies the
+// pod's name, uid, ... without allocating (on an arena, every string longer than the
+// small-string buffer was a malloc and a free per reconcile). The slices on the arena
+// take them with UnsafeArenaAddAllocated (no ownership transfer) and are gone before
+// the lease ends; nothing keeps a pointer past ReconcileByAddressType.
+class EndpointPool {
+ public:
+  // Endpoints handed out during the lease are returned when it ends.
+  class Lease {
+   public:
+    explicit Lease(EndpointPool* pool) : pool_(pool), mark_(pool->used_) {}
+    ~Lease() { pool_->Release(mark_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Endpoint* Take() { return pool_->Take(); }
+
+   private:
+    EndpointPool* pool_;
+    size_t mark_;
+  };
+
+  static EndpointPool& ForThisThread() {
+    thread_local EndpointPool pool;
+    return pool;
+  }
+
+ private:
+  // At most this many endpoints stay allocated between reconciles.
+  static constexpr size_t kMaxRetained = 16384;
+
+  Endpoint* Take() {
+    if (used_ == endpoints_.size()) endpoints_.push_back(std::make_unique<Endpoint>());
+    return endpoints_[used_++].get();
+  }
+  void Release(size_t mark) {
+    used_ = mark;
+    if (used_ == 0 && endpoints_.size() > kMaxRetained) endpoints_.resize(kMaxRetained);
+  }
+
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+  size_t used_ = 0;
+};
+
 // The outcome of one port group (upstream reconcileByPortMapping). Slices to create
 // and update live on the pass's arena.
 struct PortGroupResult {
@@ -126,7 +170,7 @@ PortGroupResult ReconcileByPortMapping(Pass& pass, Arena* arena, const EndpointS
         w.copy = ArenaCopyWithoutEndpoints(arena, *slice);
         auto* eps = w.copy->mutable_endpoints();
         eps->Reserve(kept_count);
-        for (Endpoint* ep : kept) eps->AddAllocated(ep);
+        for (Endpoint* ep : kept) eps->UnsafeArenaAddAllocated(ep);
         *w.copy->mutable_metadata()->mutable_labels() = labels;
         w.state = State::kUpdate;
       }
@@ -151,7 +195,7 @@ PortGroupResult ReconcileByPortMapping(Pass& pass, Arena* arena, const EndpointS
     });
     for (Work* w : updating) {
       auto* eps = w->copy->mutable_endpoints();
-      while (!desired.empty() && eps->size() < max) eps->AddAllocated(desired.PopAny());
+      while (!desired.empty() && eps->size() < max) eps->UnsafeArenaAddAllocated(desired.PopAny());
     }
   }
 
@@ -183,7 +227,7 @@ PortGroupResult ReconcileByPortMapping(Pass& pass, Arena* arena, const EndpointS
     }
     auto* eps = target->mutable_endpoints();
     eps->Reserve(std::min(max, eps->size() + remaining));
-    while (!desired.empty() && eps->size() < max) eps->AddAllocated(desired.PopAny());
+    while (!desired.empty() && eps->size() < max) eps->UnsafeArenaAddAllocated(desired.PopAny());
   }
 
   for (Work& w : work) {
@@ -265,9 +309,70 @@ absl::Status Finalize(Pass& pass, std::vector<EndpointSlice*>& to_create,
   return absl::OkStatus();
 }
 
-// About what one pod costs on the arena (endpoint, strings, its EndpointSet entry,
-// slice overhead).
-constexpr size_t kArenaBytesPerPod = 1024;
+// ---- Prefetching the pods ------------------------------------------------------
+// A pod's fields live in a dozen separate heap blocks (the Pod, its metadata, spec and
+// status messages, their strings, the conditions and podIPs arrays and elements), and
+// the pods of a large service are scattered over far more memory than the cache holds,
+// so reading them one after another mostly waits for memory. The pod loop therefore
+// asks for the blocks a few pods ahead, one level of pointers per stage: by the time a
+// pod is processed its blocks are (mostly) in cache. Pure hints: no effect on results.
+inline void Prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+inline void Prefetch2(const void* p) {
+  Prefetch(p);
+  Prefetch(static_cast<const char*>(p) + 64);
+}
+
+// Pods between two stages; stage s runs for the pod kPrefetchStride * (5 - s) ahead.
+constexpr size_t kPrefetchStride = 3;
+
+void PrefetchPods(const std::vector<std::shared_ptr<const Pod>>& pods, size_t i) {
+  auto at = [&pods](size_t k) -> const Pod* { return k < pods.size() ? pods[k].get() : nullptr; };
+  // Stage 0: the Pod message.
+  if (const Pod* p = at(i + 5 * kPrefetchStride)) Prefetch(p);
+  // Stage 1: its metadata, spec and status messages.
+  if (const Pod* p = at(i + 4 * kPrefetchStride)) {
+    Prefetch2(&p->metadata());
+    Prefetch2(&p->spec());
+    Prefetch2(&p->status());
+  }
+  // Stage 2: the strings and arrays those point to.
+  if (const Pod* p = at(i + 3 * kPrefetchStride)) {
+    const auto& md = p->metadata();
+    Prefetch(&md.name());
+    Prefetch(&md.namespace_());
+    Prefetch(&md.uid());
+    Prefetch(&p->spec().nodename());
+    const auto& st = p->status();
+    Prefetch(&st.phase());
+    Prefetch(&st.podip());
+    Prefetch(st.conditions().data());
+    Prefetch(st.podips().data());
+  }
+  // Stage 3: string contents and array elements.
+  if (const Pod* p = at(i + 2 * kPrefetchStride)) {
+    const auto& md = p->metadata();
+    Prefetch(md.name().data());
+    Prefetch(md.uid().data());
+    Prefetch(p->spec().nodename().data());
+    const auto& st = p->status();
+    const int conditions = st.conditions_size();
+    for (int j = 0; j < conditions; ++j) Prefetch(st.conditions().data()[j]);
+    if (st.podips_size() > 0) Prefetch(st.podips().data()[0]);
+  }
+  // Stage 4: the conditions' strings and the first pod IP.
+  if (const Pod* p = at(i + kPrefetchStride)) {
+    const auto& st = p->status();
+    for (const auto& c : st.conditions()) {
+      Prefetch(&c.type());
+      Prefetch(&c.status());
+    }
+    if (st.podips_size() > 0) Prefetch(&st.podips(0).ip());
+  }
+}
+
+// About what one pod costs on the arena (its EndpointSet entry and index slot, its
+// pointer in a slice, slice overhead; the endpoints themselves come from the pool).
+constexpr size_t kArenaBytesPerPod = 512;
 constexpr size_t kMinScratch = 64 << 10;
 constexpr size_t kMaxScratch = 16 << 20;
 
@@ -308,6 +413,8 @@ absl::Status ReconcileByAddressType(Pass& pass,
   // Its first block is a per-thread buffer kept between calls (sized for this many
   // pods, at most kMaxScratch), so steady-state reconciles make no large allocations.
   Arena arena(ScratchArenaOptions(pods.size()));
+  // Declared after the arena: ends (endpoints back to the pool) before the arena goes.
+  EndpointPool::Lease endpoints(&EndpointPool::ForThisThread());
 
   // Existing state: owned slices by port group (in first-seen order); others go.
   std::vector<std::string> existing_keys;
@@ -340,7 +447,9 @@ absl::Status ReconcileByAddressType(Pass& pass,
   const bool publish_not_ready = svc.spec().publishnotreadyaddresses();
   Endpoint* ep = nullptr;
   size_t shared_group = SIZE_MAX;
-  for (const std::shared_ptr<const Pod>& pod_ptr : pods) {
+  for (size_t pod_index = 0; pod_index < pods.size(); ++pod_index) {
+    PrefetchPods(pods, pod_index);
+    const std::shared_ptr<const Pod>& pod_ptr = pods[pod_index];
     if (pod_ptr == nullptr) continue;
     const Pod& pod = *pod_ptr;
     if (!ShouldPodBeInEndpoints(pod, true)) continue;
@@ -374,7 +483,7 @@ absl::Status ReconcileByAddressType(Pass& pass,
         continue;
       }
     }
-    if (ep == nullptr) ep = Arena::CreateMessage<Endpoint>(&arena);
+    if (ep == nullptr) ep = endpoints.Take();
     PodToEndpoint(pod, node.ok() ? node->get() : nullptr, svc, address_type, ep);
     if (ep->addresses_size() > 0) {
       groups[group].endpoints.Insert(ep);

@@ -309,6 +309,51 @@ TEST_F(ReconcilerTest, OnePodEndpointFields) {
   EXPECT_FALSE(ep.targetref().has_resourceversion());
 }
 
+// The reconciler refills the same endpoint objects on every call of a thread: nothing
+// of an earlier, richer pod (hostname, zone, second address, long name) may leak into a
+// later one.
+TEST_F(ReconcilerTest, NothingCarriesOverBetweenReconciles) {
+  Service svc = NewService();
+  svc.mutable_spec()->clear_ipfamilies();
+  svc.mutable_spec()->set_clusterip("None");  // headless: both families
+  (*nodes_["node-1"]->mutable_metadata()->mutable_labels())[kLabelTopologyZone] = "zone-a";
+  Pod rich = NewPodValue(1, true);
+  rich.mutable_metadata()->set_name("a-rather-long-pod-name-beyond-small-string-size");
+  rich.mutable_metadata()->set_uid("0b1d2c3e-4f50-6172-8394-a5b6c7d8e9f0");
+  rich.mutable_spec()->set_hostname("h1");
+  rich.mutable_spec()->set_subdomain("foo");
+  rich.mutable_status()->add_podips()->set_ip("fd00::1");
+  ASSERT_TRUE(Run(svc, {std::make_shared<Pod>(rich)}, {}).ok());
+  ASSERT_EQ(writer_.actions().size(), 2u);  // one slice per family
+
+  // Another service, a plain pod on a node without a zone, not ready.
+  MemoryWriter other;
+  Reconciler second(
+      &other,
+      [](const std::string& name) -> absl::StatusOr<std::shared_ptr<const Node>> {
+        auto node = std::make_shared<Node>();
+        node->mutable_metadata()->set_name(name);
+        return std::shared_ptr<const Node>(node);
+      },
+      &tracker_, nullptr, nullptr,
+      [](const Service&, std::string_view, std::string_view, std::string_view) {},
+      ReconcilerOptions{});
+  Service plain = NewService("bar");
+  ASSERT_TRUE(second.Reconcile(plain, {NewPod(2, false)}, {}, absl::InfinitePast()).ok());
+  ASSERT_EQ(other.actions().size(), 1u);
+  const EndpointSlice& s = other.actions()[0].slice;
+  ASSERT_EQ(s.endpoints_size(), 1);
+  const Endpoint& ep = s.endpoints(0);
+  EXPECT_EQ(ep.addresses().size(), 1);
+  EXPECT_EQ(ep.addresses(0), IP(2));
+  EXPECT_FALSE(ep.has_hostname());
+  EXPECT_FALSE(ep.has_zone());
+  EXPECT_FALSE(ep.conditions().ready());
+  EXPECT_EQ(ep.targetref().name(), "pod2");
+  EXPECT_EQ(ep.targetref().uid(), "uid-pod2");
+  EXPECT_FALSE(s.metadata().annotations().contains(kAnnotationTriggerTime));
+}
+
 TEST_F(ReconcilerTest, TerminalAndIPlessPodsAreSkipped) {
   Service svc = NewService();
   Pod succeeded = NewPodValue(1, true);

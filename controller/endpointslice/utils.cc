@@ -261,11 +261,35 @@ std::pair<bool, std::string> CanonicalIP(std::string_view text) {
   return {true, FormatIPv6(ip)};
 }
 
+namespace {
+// The text is an IPv4 address as CanonicalIP would print it (four decimal octets of
+// at most 255 without leading zeros): the common case, which needs no parsing and
+// formatting.
+bool IsCanonicalIPv4(std::string_view s) {
+  int octets = 0;
+  size_t i = 0;
+  while (true) {
+    size_t start = i;
+    int v = 0;
+    while (i < s.size() && i - start < 4 && s[i] >= '0' && s[i] <= '9') v = v * 10 + (s[i++] - '0');
+    const size_t digits = i - start;
+    if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[start] == '0')) return false;
+    if (++octets == 4) return i == s.size();
+    if (i >= s.size() || s[i] != '.') return false;
+    ++i;
+  }
+}
+}  // namespace
+
 void EndpointAddresses(const Pod& pod, std::string_view address_type,
                        google::protobuf::RepeatedPtrField<std::string>* out) {
   const bool want_v6 = address_type == kAddressTypeIPv6;
   const bool want_v4 = address_type == kAddressTypeIPv4;
   for (const auto& pod_ip : pod.status().podips()) {
+    if (IsCanonicalIPv4(pod_ip.ip())) {
+      if (want_v4) out->Add()->assign(pod_ip.ip());
+      continue;
+    }
     auto [is_v6, text] = CanonicalIP(pod_ip.ip());
     if ((is_v6 && want_v6) || (!is_v6 && want_v4)) *out->Add() = std::move(text);
   }

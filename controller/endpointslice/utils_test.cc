@@ -70,6 +70,29 @@ TEST(UtilsTest, CanonicalIP) {
   }
 }
 
+// EndpointAddresses copies canonical IPv4 text as is and parses everything else: both
+// paths must agree with CanonicalIP.
+TEST(UtilsTest, EndpointAddressesMatchCanonicalIP) {
+  for (const char* ip :
+       {"10.0.0.1", "0.0.0.0", "255.255.255.255", "1.2.3.4", "010.0.0.1", "1.2.3.04",
+        "1.2.3.256", "1.2.3", "1.2.3.4.5", "1..2.3", "1.2.3.4.", ".1.2.3", "1234.1.1.1",
+        "00.1.2.3", "::ffff:1.2.3.4", "fe80::1", "::", "", "a.b.c.d", "1.2.3.4 "}) {
+    SCOPED_TRACE(ip);
+    Pod p;
+    p.mutable_status()->add_podips()->set_ip(ip);
+    auto [v6, canonical] = CanonicalIP(ip);
+    for (const char* type : {kAddressTypeIPv4, kAddressTypeIPv6}) {
+      google::protobuf::RepeatedPtrField<std::string> out;
+      EndpointAddresses(p, type, &out);
+      const bool want = (type == std::string(kAddressTypeIPv6)) == v6;
+      ASSERT_EQ(out.size(), want ? 1 : 0) << type;
+      if (want) {
+        EXPECT_EQ(out[0], canonical);
+      }
+    }
+  }
+}
+
 TEST(UtilsTest, PodReadinessAndEligibility) {
   Pod p = ReadyPod("a");
   EXPECT_TRUE(IsPodReady(p));
