@@ -10,8 +10,7 @@
 //      change) starts over the converged state; timed until every service has been
 //      synced once; writes should be 0.
 // Peak RSS (getrusage) includes the embedded server and the filling client. The
-// informers start with a streaming list (--watch_list=0: a plain LIST, which fails at
-// full size: see Flags::watch_list).
+// informers start with a streaming list (--watch_list=0: a plain LIST).
 //
 //   bazel run -c opt //bench:endpointslice_resync_benchmark                 # 5,000 x 20
 //   bazel run -c opt //bench:endpointslice_resync_benchmark -- --services=200 --pods=10
@@ -62,9 +61,8 @@ struct Flags {
   int threads = 32;       // filling client threads
   int workers = 5;        // --concurrent-service-endpoint-syncs
   double controller_qps = 0;  // 0: the environment's (1000 qps, burst 2000)
-  // The informers' initial list as one streaming watch (sendInitialEvents). A plain
-  // LIST of 100,000 pods is ~120 MB of protobuf, over the codec's 64 MiB decode limit
-  // (api/codec DecodeLimits.max_bytes), so the default LIST fails at full size.
+  // The informers' initial list as one streaming watch (sendInitialEvents); 0: a plain
+  // LIST (100,000 pods is one ~120 MB protobuf response).
   int watch_list = 1;
 };
 
