@@ -14,6 +14,13 @@
 //             one service's endpoints, alternating between two lists;
 //   bare partial  the same two partial payloads restored alone (`--noflush`) on a table
 //             loaded by a flushing restore, which is fast with either flavour.
+//   skip / noskip partial  IptablesBackend partial syncs of that one service, end to end
+//             (generation, leaving out unchanged chains, restore), with
+//             skip_unchanged_chains on / off, after a full Sync whose restore alone runs
+//             without --noflush (FlushingFirstRestoreRunner) so that the 10k table loads
+//             quickly with the nf_tables flavour too. With skipping on, only the changed
+//             service's chains are written; off, kube-proxy's partial payload (which also
+//             rewrites KUBE-SERVICES with a rule per service).
 //
 // Flavour: with Debian's iptables 1.8.9 nf_tables backend, `iptables-restore --noflush`
 // grows much faster than linearly with the payload (1,000 services: ~7 s, against 0.6 s
@@ -26,6 +33,7 @@
 //
 //   bazel run -c opt //bench:iptables_apply_benchmark -- [--services=10000]
 //       [--endpoints=10] [--repetitions=3] [--partials=5] [--dump=FILE (write the payload, exit)]
+//       [--flavor=system|nft|legacy] [--partial-only (bare, skip and noskip partial steps only)]
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -218,6 +226,29 @@ Report InFreshNetns(Body body) {
   return r;
 }
 
+// A Runner whose first iptables-restore runs without --noflush: a flushing restore, which
+// loads a large table quickly with the nf_tables flavour too. Every other command runs
+// as given.
+class FlushingFirstRestoreRunner : public ipt::Runner {
+ public:
+  explicit FlushingFirstRestoreRunner(std::unique_ptr<ipt::Runner> inner)
+      : inner_(std::move(inner)) {}
+  absl::StatusOr<ipt::CommandResult> Run(const std::vector<std::string>& argv,
+                                         absl::string_view input) override {
+    if (loaded_ || argv.empty() || !absl::EndsWith(argv[0], "-restore")) {
+      return inner_->Run(argv, input);
+    }
+    loaded_ = true;
+    std::vector<std::string> flushing = argv;
+    flushing.erase(std::remove(flushing.begin(), flushing.end(), "--noflush"), flushing.end());
+    return inner_->Run(flushing, input);
+  }
+
+ private:
+  std::unique_ptr<ipt::Runner> inner_;
+  bool loaded_ = false;
+};
+
 double Get(const Report& r, const std::string& key) {
   for (const auto& [k, v] : r.values) {
     if (k == key) return v;
@@ -257,7 +288,7 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    if (a == "--bare-partial-only") {
+    if (a == "--bare-partial-only" || a == "--partial-only") {
       bare_partial_only = true;
       continue;
     }
@@ -330,6 +361,15 @@ int main(int argc, char** argv) {
       "state: %d services x %d endpoints; payload %zu lines, %.1f MB (generated in %.0f ms, "
       "fresh generator)\n",
       services, endpoints, lines, full.payload.size() / 1e6, absl::ToDoubleMilliseconds(gen_time));
+  {
+    // What skip_unchanged_chains adds to a full sync: digesting every chain's rules.
+    absl::Time ds = absl::Now();
+    ipt::ChainFilterResult digests = ipt::FilterUnchangedChains(full.payload, nullptr);
+    size_t chains = 0;
+    for (const auto& [table, c] : digests.declared) chains += c.size();
+    std::cout << absl::StrFormat("digesting the %zu chains of the full payload: %.0f ms\n", chains,
+                                 absl::ToDoubleMilliseconds(absl::Now() - ds));
+  }
 
   if (!dump.empty()) {  // write the payload for experiments by hand, and stop
     FILE* f = std::fopen(dump.c_str(), "w");
@@ -342,8 +382,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  // The two partial payloads the backend writes below (service ns7/svc7 down to half
-  // its endpoints, then back), taken from a dry-run backend, for the bare measurement.
+  // The two partial payloads kube-proxy writes (service ns7/svc7 down to half its
+  // endpoints, then back), taken from a dry-run backend without skipping, for the bare
+  // measurement.
   ServicePortName changed{"ns7", "svc7", "http", "TCP"};
   auto next_state = [&](int i, uint64_t version) {
     return WithFewerEndpoints(state, changed, i % 2 == 0 ? endpoints / 2 : endpoints, version);
@@ -364,6 +405,7 @@ int main(int argc, char** argv) {
     o.detect_version = false;
     o.dry_run = true;
     o.dry_run_output = &sink;
+    o.skip_unchanged_chains = false;  // kube-proxy's partial payloads
     auto dry = ipt::IptablesBackend::Create(o, nullptr);
     if (!dry.ok() || !(*dry)->Sync(state, SyncHint{}).ok()) {
       std::cerr << "dry-run backend failed\n";
@@ -381,6 +423,55 @@ int main(int argc, char** argv) {
   const std::vector<std::string> restore = {"iptables-restore", "-w",        "5",         "-W",
                                             "100000",           "--noflush", "--counters"};
   std::vector<double> bare_s, bare_rss, full_s, full_rss, partial_ms, ratio, bare_partial_ms;
+  std::vector<double> skip_partial_ms, noskip_partial_ms;
+  // Backend partial syncs on a table loaded by the backend's own full sync, whose restore
+  // is a flushing one; fills r with "load_seconds", "partial_ms", "partial_bytes",
+  // "skipped_chains".
+  auto backend_partials = [&](bool skip) {
+    return InFreshNetns([&](Report& r) {
+      ipt::IptablesBackendOptions o;
+      o.ruleset = Config();
+      o.skip_unchanged_chains = skip;
+      auto backend = ipt::IptablesBackend::Create(
+          o, std::make_unique<FlushingFirstRestoreRunner>(ipt::NewExecRunner()));
+      if (!backend.ok()) {
+        r.error = backend.status().ToString();
+        return;
+      }
+      absl::Time start = absl::Now();
+      absl::Status s = (*backend)->Sync(state, SyncHint{});
+      r.Add("load_seconds", absl::ToDoubleSeconds(absl::Now() - start));
+      if (!s.ok()) {
+        r.error = s.ToString();
+        return;
+      }
+      uint64_t version = 1;
+      for (int i = 0; i < partials; ++i) {
+        ++version;
+        ProxyState next = next_state(i, version);
+        absl::Time ps = absl::Now();
+        absl::Status st = (*backend)->Sync(next, partial_hint(version));
+        r.Add("partial_ms", absl::ToDoubleMilliseconds(absl::Now() - ps));
+        if (!st.ok() || (*backend)->last_sync_was_full()) {
+          r.error = st.ok() ? "partial sync ran as a full one" : st.ToString();
+          return;
+        }
+        r.Add("partial_bytes", static_cast<double>((*backend)->last_payload().size()));
+        r.Add("skipped_chains", static_cast<double>((*backend)->last_skipped_chains()));
+      }
+    });
+  };
+  auto all_of = [](const Report& r, const std::string& key) {
+    std::vector<double> out;
+    for (const auto& [k, v] : r.values) {
+      if (k == key) out.push_back(v);
+    }
+    return out;
+  };
+  auto ms_list = [](const std::vector<double>& v) {
+    return absl::StrJoin(v, " ",
+                         [](std::string* out, double x) { absl::StrAppendFormat(out, "%.0f", x); });
+  };
   for (int rep = 0; rep < repetitions; ++rep) {
     // Bare partial: the full table loaded by a flushing restore (fast with every flavour),
     // then the partial payloads alone with --noflush.
@@ -422,6 +513,21 @@ int main(int argc, char** argv) {
         absl::StrJoin(bps, " ",
                       [](std::string* out, double v) { absl::StrAppendFormat(out, "%.0f", v); }),
         Get(bare_partial, "load_seconds"));
+    for (bool skip : {true, false}) {
+      Report bp = backend_partials(skip);
+      if (!bp.error.empty()) {
+        std::cerr << "repetition " << rep << " failed: " << bp.error << "\n";
+        return 1;
+      }
+      std::vector<double> ms = all_of(bp, "partial_ms");
+      std::vector<double>& sink = skip ? skip_partial_ms : noskip_partial_ms;
+      sink.insert(sink.end(), ms.begin(), ms.end());
+      std::cout << absl::StrFormat(
+          "rep %d: backend partial syncs, skip_unchanged_chains=%s: %s ms (payload %.1f KB, "
+          "%.0f chains skipped; table loaded in %.2f s)\n",
+          rep, skip ? "true" : "false", ms_list(ms), Get(bp, "partial_bytes") / 1e3,
+          Get(bp, "skipped_chains"), Get(bp, "load_seconds"));
+    }
     if (bare_partial_only) continue;
     Report bare = InFreshNetns([&](Report& r) {
       long rss = 0;
@@ -495,13 +601,18 @@ int main(int argc, char** argv) {
         pbytes / 1e3);
   }
   if (bare_partial_only) {
-    std::cout << absl::StrFormat("median: bare partial restore %.0f ms\n", Median(bare_partial_ms));
+    std::cout << absl::StrFormat(
+        "median: bare partial restore %.0f ms; backend partial sync %.0f ms with "
+        "skip_unchanged_chains, %.0f ms without\n",
+        Median(bare_partial_ms), Median(skip_partial_ms), Median(noskip_partial_ms));
     return 0;
   }
   std::cout << absl::StrFormat(
       "median: bare restore %.2f s, %.0f MB; full sync %.2f s, %.0f MB; full/bare %.3f "
-      "(target <= 1.1); partial sync %.0f ms; bare partial restore %.0f ms\n",
+      "(target <= 1.1); partial sync %.0f ms; bare partial restore %.0f ms; backend partial "
+      "sync on a flush-loaded table %.0f ms with skip_unchanged_chains, %.0f ms without\n",
       Median(bare_s), Median(bare_rss), Median(full_s), Median(full_rss), Median(ratio),
-      Median(partial_ms), Median(bare_partial_ms));
+      Median(partial_ms), Median(bare_partial_ms), Median(skip_partial_ms),
+      Median(noskip_partial_ms));
   return 0;
 }

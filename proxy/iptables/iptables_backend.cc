@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -88,6 +89,126 @@ absl::StatusOr<IptablesVersion> ParseIptablesVersion(absl::string_view output) {
       return absl::InvalidArgumentError(absl::StrCat("bad version in \"", output, "\""));
     }
   }
+  return out;
+}
+
+ChainFilterResult FilterUnchangedChains(absl::string_view payload, const ChainDigests* previous) {
+  struct ChainState {
+    ChainDigest digest;
+    size_t rules = 0;
+    bool declared = false;
+    bool forget = false;  // deleted, or changed by something other than -A
+    bool skip = false;
+  };
+  using TableChains = absl::flat_hash_map<absl::string_view, ChainState>;
+  // Keys are views into `payload`.
+  std::vector<std::pair<absl::string_view, TableChains>> tables;
+
+  // Calls fn(line) for each line of the payload (without its newline).
+  auto for_each_line = [payload](auto&& fn) {
+    size_t pos = 0;
+    while (pos < payload.size()) {
+      size_t end = payload.find('\n', pos);
+      if (end == absl::string_view::npos) end = payload.size();
+      fn(payload.substr(pos, end - pos));
+      pos = end + 1;
+    }
+  };
+  // "-A NAME ..." -> NAME; "" when the line is not of the form "-<op> NAME...".
+  auto rule_chain = [](absl::string_view line) -> absl::string_view {
+    if (line.size() < 4 || line[0] != '-' || line[2] != ' ') return "";
+    absl::string_view rest = line.substr(3);
+    return rest.substr(0, rest.find(' '));
+  };
+  auto declared_chain = [](absl::string_view line) {
+    absl::string_view rest = line.substr(1);
+    return rest.substr(0, rest.find(' '));
+  };
+
+  // Pass 1: digest every chain's rules.
+  {
+    TableChains* cur = nullptr;
+    // The chain of the previous rule line; rules of a chain mostly come in runs. Any
+    // insertion into *cur may move entries, so this is reset after every lookup.
+    ChainState* last = nullptr;
+    absl::string_view last_name;
+    for_each_line([&](absl::string_view line) {
+      if (line.empty()) return;
+      if (line[0] == '*') {
+        tables.emplace_back(line.substr(1), TableChains());
+        cur = &tables.back().second;
+        last = nullptr;
+        return;
+      }
+      if (cur == nullptr) return;
+      if (line[0] == ':') {
+        (*cur)[declared_chain(line)].declared = true;
+        last = nullptr;
+        return;
+      }
+      absl::string_view name = rule_chain(line);
+      if (name.empty()) return;
+      if (last == nullptr || last_name != name) {
+        last = &(*cur)[name];
+        last_name = name;
+      }
+      if (line[1] == 'A') {
+        last->digest.hash = absl::HashOf(last->digest.hash, line);
+        last->digest.length += line.size() + 1;
+        ++last->rules;
+      } else {
+        last->forget = true;
+      }
+    });
+  }
+
+  ChainFilterResult out;
+  for (auto& [table, chains] : tables) {
+    const absl::flat_hash_map<std::string, ChainDigest>* before = nullptr;
+    if (previous != nullptr) {
+      auto it = previous->find(table);
+      if (it != previous->end()) before = &it->second;
+    }
+    absl::flat_hash_map<std::string, ChainDigest>& declared = out.declared[table];
+    for (auto& [name, c] : chains) {
+      if (c.forget || !c.declared) {
+        // Deleted, or changed in a way not digested here (rules appended to an
+        // undeclared chain): what it holds afterwards is unknown.
+        out.forget[table].emplace_back(name);
+        continue;
+      }
+      declared.emplace(name, c.digest);
+      if (before == nullptr) continue;
+      auto it = before->find(name);
+      if (it == before->end() || !(it->second == c.digest)) continue;
+      c.skip = true;
+      ++out.skipped_chains;
+      (table == "nat" ? out.skipped_nat_rules : out.skipped_filter_rules) += c.rules;
+    }
+  }
+  if (out.skipped_chains == 0) return out;
+
+  // Pass 2: copy the payload without the skipped chains.
+  out.payload.reserve(payload.size());
+  size_t table_index = 0;
+  TableChains* cur = nullptr;
+  for_each_line([&](absl::string_view line) {
+    if (!line.empty() && cur != nullptr) {
+      absl::string_view name;
+      if (line[0] == ':') {
+        name = declared_chain(line);
+      } else if (line[0] == '-' && line.size() > 1 && line[1] == 'A') {
+        name = rule_chain(line);
+      }
+      if (!name.empty()) {
+        auto it = cur->find(name);
+        if (it != cur->end() && it->second.skip) return;
+      }
+    }
+    if (!line.empty() && line[0] == '*') cur = &tables[table_index++].second;
+    out.payload.append(line.data(), line.size());
+    out.payload.push_back('\n');
+  });
   return out;
 }
 
@@ -255,6 +376,15 @@ absl::Status IptablesBackend::Sync(const ProxyState& state, const SyncHint& hint
   request.existing_nat_chains = full ? &programmed_ : nullptr;
   Ruleset ruleset = generator_->Generate(state, request);
 
+  // Leave out what the kernel already holds (partial syncs only; a full sync digests
+  // its payload so that the next partial sync can compare).
+  ChainFilterResult filtered;
+  if (options_.skip_unchanged_chains) {
+    filtered = FilterUnchangedChains(ruleset.payload, full ? nullptr : &applied_);
+    if (filtered.skipped_chains > 0) ruleset.payload = std::move(filtered.payload);
+  }
+  last_skipped_chains_ = filtered.skipped_chains;
+
   absl::Status applied = absl::OkStatus();
   if (options_.dry_run) {
     *options_.dry_run_output << ruleset.payload;
@@ -264,6 +394,7 @@ absl::Status IptablesBackend::Sync(const ProxyState& state, const SyncHint& hint
   last_payload_ = std::move(ruleset.payload);
   ProxyMetrics* m = options_.metrics;
   if (!applied.ok()) {
+    applied_.clear();  // the next sync is full and writes everything
     ++restore_failures_;
     if (m != nullptr) m->iptables_restore_failures_total->Inc();
     if (!full) {
@@ -273,16 +404,33 @@ absl::Status IptablesBackend::Sync(const ProxyState& state, const SyncHint& hint
     return applied;
   }
   need_full_sync_ = false;
+  if (options_.skip_unchanged_chains) {
+    if (full) {
+      applied_ = std::move(filtered.declared);
+    } else {
+      for (auto& [table, chains] : filtered.declared) {
+        auto& known = applied_[table];
+        for (auto& [chain, digest] : chains) known.insert_or_assign(chain, digest);
+      }
+    }
+    for (const auto& [table, chains] : filtered.forget) {
+      auto it = applied_.find(table);
+      if (it == applied_.end()) continue;
+      for (const std::string& chain : chains) it->second.erase(chain);
+    }
+  }
   for (const std::string& chain : ruleset.deleted_chains) programmed_.erase(chain);
   for (std::string& chain : ruleset.new_chains) programmed_.insert(std::move(chain));
   if (m != nullptr) {
     const double filter_rules = static_cast<double>(ruleset.filter_rule_lines);
     m->iptables_rules_total->WithLabelValues({"filter"}).Set(filter_rules);
-    m->iptables_rules_last->WithLabelValues({"filter"}).Set(filter_rules);
+    m->iptables_rules_last->WithLabelValues({"filter"})
+        .Set(filter_rules - static_cast<double>(filtered.skipped_filter_rules));
     m->iptables_rules_total->WithLabelValues({"nat"}).Set(
         static_cast<double>(ruleset.NatRulesTotal()));
     m->iptables_rules_last->WithLabelValues({"nat"}).Set(
-        static_cast<double>(ruleset.nat_rule_lines - ruleset.deleted_chains.size()));
+        static_cast<double>(ruleset.nat_rule_lines - ruleset.deleted_chains.size() -
+                            filtered.skipped_nat_rules));
     m->no_local_endpoints_total->WithLabelValues({"internal"})
         .Set(ruleset.no_local_endpoints_internal);
     m->no_local_endpoints_total->WithLabelValues({"external"})
@@ -293,6 +441,7 @@ absl::Status IptablesBackend::Sync(const ProxyState& state, const SyncHint& hint
 
 absl::Status IptablesBackend::Cleanup() {
   programmed_.clear();
+  applied_.clear();
   need_full_sync_ = true;
   if (options_.dry_run) return absl::OkStatus();
   absl::Status result = absl::OkStatus();

@@ -9,6 +9,14 @@
 //    --noflush --counters` (ip6tables-restore for IPv6): atomic per table, other chains
 //    untouched.
 //  - Partial syncs (hint not full) rewrite only the changed services' chains.
+//  - Unchanged chains are skipped (options.skip_unchanged_chains, on by default): the
+//    backend remembers, per table and chain, a 64-bit hash and the length of the rule
+//    lines it last applied successfully, and on a partial sync leaves out of the payload
+//    every chain (fixed ones such as KUBE-SERVICES included) whose rules are
+//    byte-identical to those. With --noflush an undeclared chain is left as it is, so
+//    a one-service endpoint change writes only that service's chains instead of also
+//    flushing and refilling KUBE-SERVICES with a rule per service (docs/proxy.md,
+//    "Apply time"). Full syncs write everything and reset what is remembered.
 //  - Stale chains: the backend remembers the per-service chains it programmed and
 //    deletes those no longer used; on a full sync it also reads `iptables-save -t nat`
 //    so that chains left by an earlier process (or kube-proxy) are removed too.
@@ -28,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -53,6 +62,10 @@ struct IptablesBackendOptions {
   // owned, must outlive the backend) instead of being restored.
   bool dry_run = false;
   std::ostream* dry_run_output = nullptr;
+  // On partial syncs, leave out the chains whose rules are byte-identical to what the
+  // last successful restore wrote (see the class comment). When false every payload
+  // is exactly the generator's, i.e. kube-proxy's.
+  bool skip_unchanged_chains = true;
 };
 
 // A parsed `iptables --version` ("iptables v1.8.9 (nf_tables)" -> {1, 8, 9}).
@@ -61,6 +74,39 @@ struct IptablesVersion {
   bool AtLeast(int ma, int mi, int pa) const;
 };
 absl::StatusOr<IptablesVersion> ParseIptablesVersion(absl::string_view output);
+
+// The rules of one chain as last applied: a hash of its rule lines (in order) and their
+// total length in bytes, newlines included.
+struct ChainDigest {
+  uint64_t hash = 0;
+  uint64_t length = 0;
+  bool operator==(const ChainDigest& o) const { return hash == o.hash && length == o.length; }
+};
+// table -> chain -> digest.
+using ChainDigests =
+    absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, ChainDigest>>;
+
+// Result of FilterUnchangedChains.
+struct ChainFilterResult {
+  // The payload without the skipped chains' declarations and rules; empty when nothing
+  // was skipped (then the input payload is to be used as is).
+  std::string payload;
+  // Digests of the chains the input payload declares (skipped ones included), except
+  // those it deletes with -X.
+  ChainDigests declared;
+  // Per table, the chains whose content after the restore is not known from the
+  // payload alone: those it deletes (-X) and those it changes without declaring them.
+  absl::flat_hash_map<std::string, std::vector<std::string>> forget;
+  size_t skipped_chains = 0;
+  size_t skipped_filter_rules = 0;
+  size_t skipped_nat_rules = 0;
+};
+
+// Digests the chains of a restore payload and, when `previous` is not null, leaves out
+// each chain that the payload declares (":NAME ..."), fills only with "-A NAME" lines,
+// does not delete, and whose digest equals previous[table][NAME]. Lines of other kinds
+// are always kept, and so is any chain they name other than with -A or -X.
+ChainFilterResult FilterUnchangedChains(absl::string_view payload, const ChainDigests* previous);
 
 // The chains `iptables-save` output declares (":NAME POLICY [p:b]" lines).
 absl::flat_hash_set<std::string> ChainsFromSave(absl::string_view save_output);
@@ -80,6 +126,8 @@ class IptablesBackend : public Backend {
   bool last_sync_was_full() const { return last_sync_full_; }
   uint64_t restore_failures() const { return restore_failures_; }
   uint64_t partial_restore_failures() const { return partial_restore_failures_; }
+  // Chains the last sync left out of its payload as unchanged (0 for full syncs).
+  size_t last_skipped_chains() const { return last_skipped_chains_; }
   // Per-service nat chains programmed by the last successful sync.
   const absl::flat_hash_set<std::string>& programmed_chains() const { return programmed_; }
   const RulesetConfig& ruleset_config() const { return generator_->config(); }
@@ -107,6 +155,9 @@ class IptablesBackend : public Backend {
   absl::Time last_canary_check_ = absl::InfinitePast();
   absl::flat_hash_set<std::string> programmed_;
   std::string last_payload_;
+  size_t last_skipped_chains_ = 0;
+  // What the last successful restores left in each chain (skip_unchanged_chains only).
+  ChainDigests applied_;
   uint64_t restore_failures_ = 0;
   uint64_t partial_restore_failures_ = 0;
 };

@@ -1,12 +1,17 @@
 #include "proxy/iptables/iptables_backend.h"
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "controller/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -208,6 +213,175 @@ TEST(IptablesBackendTest, PartialSyncRewritesOnlyChangedServices) {
   // No jump-rule or save commands on a partial sync: just the restore (+ canary check).
   std::vector<FakeIptables::Call> calls = f.ipt->calls();
   EXPECT_EQ(calls.back().argv[0], "iptables-restore");
+}
+
+// Three services; svc2 gets a second endpoint between the syncs of these tests.
+void ThreeServices(StateBuilder& b) {
+  b.Service("ns1", "svc1", "p80", "172.30.0.41", 80);
+  b.Endpoint("ns1", "svc1", "p80", "10.0.1.1", 80);
+  b.Service("ns2", "svc2", "p80", "172.30.0.42", 80);
+  b.Endpoint("ns2", "svc2", "p80", "10.0.2.1", 80);
+  b.Service("ns3", "svc3", "p80", "172.30.0.43", 80).node_port = 30003;
+  b.Endpoint("ns3", "svc3", "p80", "10.0.3.1", 80);
+}
+
+// The ":NAME" declarations of a payload, in order.
+std::vector<std::string> DeclaredChains(const std::string& payload) {
+  std::vector<std::string> out;
+  for (absl::string_view line : absl::StrSplit(payload, '\n')) {
+    if (line.empty() || line[0] != ':') continue;
+    out.emplace_back(line.substr(1, line.find(' ') - 1));
+  }
+  return out;
+}
+
+TEST(IptablesBackendTest, EndpointChangeWritesOnlyThatServicesChains) {
+  Fixture f = NewBackend();
+  StateBuilder b;
+  ThreeServices(b);
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Full()).ok());
+  EXPECT_THAT(f.backend->last_payload(), HasSubstr(":KUBE-SERVICES - [0:0]"));
+  EXPECT_EQ(f.backend->last_skipped_chains(), 0u);
+  const std::vector<std::string> svc1_rules = f.ipt->Rules("nat", "KUBE-SVC-XPGD46QRK7WJZT7O");
+  const std::vector<std::string> services_rules = f.ipt->Rules("nat", "KUBE-SERVICES");
+  ASSERT_EQ(svc1_rules.size(), 2u);
+
+  b.Endpoint("ns2", "svc2", "p80", "10.0.2.2", 80);
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Partial({"ns2/svc2"})).ok());
+  const std::string& p = f.backend->last_payload();
+  // Only svc2's SVC chain (its rules changed) and the new SEP chain; the existing SEP
+  // chain of svc2 has the same rules and is skipped too.
+  std::vector<std::string> declared = DeclaredChains(p);
+  ASSERT_EQ(declared.size(), 2u) << p;
+  EXPECT_TRUE(absl::StartsWith(declared[0], "KUBE-SVC-") || absl::StartsWith(declared[0], "KUBE-SEP-"));
+  EXPECT_THAT(p, Not(HasSubstr(":KUBE-SERVICES")));
+  EXPECT_THAT(p, Not(HasSubstr("-A KUBE-SERVICES")));
+  EXPECT_THAT(p, Not(HasSubstr(":KUBE-NODEPORTS")));
+  EXPECT_THAT(p, Not(HasSubstr(":KUBE-POSTROUTING")));
+  EXPECT_THAT(p, HasSubstr("\"ns2/svc2:p80 -> 10.0.2.2:80\""));
+  EXPECT_THAT(p, HasSubstr("*filter\nCOMMIT\n*nat\n"));
+  EXPECT_GT(f.backend->last_skipped_chains(), 10u);
+  // The chains left out still hold their rules.
+  EXPECT_EQ(f.ipt->Rules("nat", "KUBE-SVC-XPGD46QRK7WJZT7O"), svc1_rules);
+  EXPECT_EQ(f.ipt->Rules("nat", "KUBE-SERVICES"), services_rules);
+
+  // Nothing changed: nothing but the table headers.
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Partial({})).ok());
+  EXPECT_EQ(f.backend->last_payload(), "*filter\nCOMMIT\n*nat\nCOMMIT\n");
+}
+
+TEST(IptablesBackendTest, AddedServiceWritesKubeServicesAndItsChains) {
+  Fixture f = NewBackend();
+  StateBuilder b;
+  ThreeServices(b);
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Full()).ok());
+  b.Service("ns4", "svc4", "p80", "172.30.0.44", 80);
+  b.Endpoint("ns4", "svc4", "p80", "10.0.4.1", 80);
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Partial({"ns4/svc4"})).ok());
+  const std::string& p = f.backend->last_payload();
+  std::vector<std::string> declared = DeclaredChains(p);
+  ASSERT_EQ(declared.size(), 3u) << p;
+  EXPECT_EQ(declared[0], "KUBE-SERVICES");
+  EXPECT_TRUE(absl::StartsWith(declared[1], "KUBE-SVC-")) << declared[1];
+  EXPECT_TRUE(absl::StartsWith(declared[2], "KUBE-SEP-")) << declared[2];
+  // KUBE-SERVICES is rewritten whole: the other services' rules and the tail rule too.
+  EXPECT_THAT(p, HasSubstr("-A KUBE-SERVICES -m comment --comment \"ns1/svc1:p80 cluster IP\""));
+  EXPECT_THAT(p, HasSubstr("\"ns4/svc4:p80 cluster IP\""));
+  EXPECT_THAT(p, HasSubstr("-j KUBE-NODEPORTS"));
+  EXPECT_EQ(f.ipt->Rules("nat", "KUBE-SERVICES").size(), 5u);
+
+  // Removing it deletes its chains (declared and -X, as without skipping) and rewrites
+  // KUBE-SERVICES.
+  b.RemoveService("ns4", "svc4", "p80");
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Partial({"ns4/svc4"})).ok());
+  EXPECT_EQ(DeclaredChains(f.backend->last_payload()).size(), 3u) << f.backend->last_payload();
+  EXPECT_THAT(f.backend->last_payload(), HasSubstr("-X " + declared[1]));
+  EXPECT_FALSE(f.ipt->HasChain("nat", declared[1]));
+  EXPECT_FALSE(f.ipt->HasChain("nat", declared[2]));
+  EXPECT_EQ(f.ipt->Rules("nat", "KUBE-SERVICES").size(), 4u);
+
+  // Adding it back re-creates the chains although their rules equal earlier ones.
+  b.Service("ns4", "svc4", "p80", "172.30.0.44", 80);
+  b.ClearEndpoints("ns4", "svc4", "p80");
+  b.Endpoint("ns4", "svc4", "p80", "10.0.4.1", 80);
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Partial({"ns4/svc4"})).ok());
+  EXPECT_EQ(DeclaredChains(f.backend->last_payload()), declared) << f.backend->last_payload();
+  EXPECT_EQ(f.ipt->Rules("nat", declared[1]).size(), 2u);  // masquerade, jump to the SEP
+}
+
+TEST(IptablesBackendTest, WithoutSkippingPayloadsAreTheGenerators) {
+  IptablesBackendOptions o = TestOptions();
+  o.skip_unchanged_chains = false;
+  Fixture f = NewBackend(o);
+  Fixture skipping = NewBackend();
+  absl::StatusOr<std::unique_ptr<RulesetGenerator>> g =
+      RulesetGenerator::Create(f.backend->ruleset_config());
+  ASSERT_TRUE(g.ok());
+
+  StateBuilder b;
+  ThreeServices(b);
+  ASSERT_TRUE(f.backend->Sync(b.Build(), Full()).ok());
+  ASSERT_TRUE(skipping.backend->Sync(b.Build(), Full()).ok());
+  EXPECT_EQ(f.backend->last_payload(), (*g)->Generate(b.Build(), GenerateRequest{}).payload);
+  EXPECT_EQ(skipping.backend->last_payload(), f.backend->last_payload());
+
+  std::vector<std::pair<std::set<std::string>, std::function<void()>>> steps = {
+      {{"ns2/svc2"}, [&] { b.Endpoint("ns2", "svc2", "p80", "10.0.2.2", 80); }},
+      {{"ns3/svc3"}, [&] { b.ClearEndpoints("ns3", "svc3", "p80"); }},
+      {{"ns1/svc1"}, [&] { b.RemoveService("ns1", "svc1", "p80"); }},
+      {{"ns3/svc3"}, [&] { b.Endpoint("ns3", "svc3", "p80", "10.0.3.9", 80); }},
+  };
+  for (auto& [changed, edit] : steps) {
+    edit();
+    ProxyState state = b.Build();
+    ASSERT_TRUE(f.backend->Sync(state, Partial(changed)).ok());
+    ASSERT_TRUE(skipping.backend->Sync(state, Partial(changed)).ok());
+    GenerateRequest request;
+    request.full = false;
+    request.changed_services = &changed;
+    EXPECT_EQ(f.backend->last_payload(), (*g)->Generate(state, request).payload);
+    EXPECT_EQ(f.backend->last_skipped_chains(), 0u);
+    EXPECT_LT(skipping.backend->last_payload().size(), f.backend->last_payload().size());
+    // Both leave the same rules behind.
+    for (const char* table : {"filter", "nat"}) {
+      for (const char* chain : {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXTERNAL-SERVICES",
+                                "KUBE-FORWARD", "KUBE-PROXY-FIREWALL", "KUBE-POSTROUTING",
+                                "KUBE-MARK-MASQ"}) {
+        EXPECT_EQ(skipping.ipt->Rules(table, chain), f.ipt->Rules(table, chain))
+            << table << " " << chain;
+      }
+    }
+    EXPECT_EQ(skipping.backend->programmed_chains(), f.backend->programmed_chains());
+    for (const std::string& chain : f.backend->programmed_chains()) {
+      EXPECT_EQ(skipping.ipt->Rules("nat", chain), f.ipt->Rules("nat", chain)) << chain;
+    }
+  }
+}
+
+TEST(FilterUnchangedChainsTest, SkipsOnlyDeclaredUnchangedChains) {
+  const std::string payload =
+      "*nat\n:A - [0:0]\n:B - [0:0]\n:C - [0:0]\n:D - [0:0]\n"
+      "-A A -j B\n-A B -j ACCEPT\n-A C -j ACCEPT\n-A A -j C\n-X D\n-A E -j ACCEPT\nCOMMIT\n";
+  ChainFilterResult first = FilterUnchangedChains(payload, nullptr);
+  EXPECT_EQ(first.skipped_chains, 0u);
+  EXPECT_EQ(first.payload, "");
+  EXPECT_EQ(first.declared["nat"].size(), 3u);  // A, B, C; D is deleted, E undeclared
+  EXPECT_THAT(first.forget["nat"], ::testing::UnorderedElementsAre("D", "E"));
+
+  ChainDigests previous = first.declared;
+  previous["nat"]["C"].hash ^= 1;  // C changed since
+  ChainFilterResult second = FilterUnchangedChains(payload, &previous);
+  EXPECT_EQ(second.skipped_chains, 2u);
+  EXPECT_EQ(second.skipped_nat_rules, 3u);
+  EXPECT_EQ(second.payload,
+            "*nat\n:C - [0:0]\n:D - [0:0]\n-A C -j ACCEPT\n-X D\n-A E -j ACCEPT\nCOMMIT\n");
+
+  // A chain's rules in another order are a change.
+  ChainFilterResult reordered = FilterUnchangedChains(
+      "*nat\n:A - [0:0]\n:B - [0:0]\n:C - [0:0]\n-A A -j C\n-A A -j B\n-A B -j ACCEPT\n"
+      "-A C -j ACCEPT\nCOMMIT\n",
+      &first.declared);
+  EXPECT_EQ(reordered.payload, "*nat\n:A - [0:0]\n-A A -j C\n-A A -j B\nCOMMIT\n");
 }
 
 TEST(IptablesBackendTest, LostCanaryUpgradesToFullSync) {
