@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <tuple>
@@ -47,17 +48,18 @@ ProxyHealth::ProxyHealth(absl::Duration health_timeout, std::function<absl::Time
   }
 }
 
-void ProxyHealth::QueuedUpdate() {
+void ProxyHealth::QueuedUpdate(IPFamily family) {
   const absl::Time now = now_();
   std::lock_guard<std::mutex> l(mu_);
-  if (oldest_pending_ == absl::InfinitePast()) oldest_pending_ = now;
+  absl::Time& oldest = oldest_pending_[Index(family)];
+  if (oldest == absl::InfinitePast()) oldest = now;
 }
 
-void ProxyHealth::Updated() {
+void ProxyHealth::Updated(IPFamily family) {
   const absl::Time now = now_();
   std::lock_guard<std::mutex> l(mu_);
-  oldest_pending_ = absl::InfinitePast();
-  last_updated_ = now;
+  oldest_pending_[Index(family)] = absl::InfinitePast();
+  last_updated_[Index(family)] = now;
 }
 
 void ProxyHealth::SyncNode(const api::core::v1::Node* node) {
@@ -72,11 +74,18 @@ void ProxyHealth::SyncNode(const api::core::v1::Node* node) {
 }
 
 std::pair<bool, absl::Time> ProxyHealth::Check(absl::Time now) const {
-  // Upstream iterates over the families that have synced at least once; one family here.
-  if (last_updated_ == absl::InfinitePast()) return {true, last_updated_};
-  if (oldest_pending_ == absl::InfinitePast()) return {true, last_updated_};
-  if (now - oldest_pending_ < timeout_) return {true, last_updated_};
-  return {false, last_updated_};
+  // As upstream: only the families that have synced at least once count; healthy when
+  // none of them has a change pending for `timeout_`, reporting the latest update; else
+  // the failing family's last update.
+  absl::Time latest = absl::InfinitePast();
+  for (size_t i = 0; i < last_updated_.size(); ++i) {
+    if (last_updated_[i] == absl::InfinitePast()) continue;
+    latest = std::max(latest, last_updated_[i]);
+    if (oldest_pending_[i] == absl::InfinitePast()) continue;
+    if (now - oldest_pending_[i] < timeout_) continue;
+    return {false, last_updated_[i]};
+  }
+  return {true, latest};
 }
 
 bool ProxyHealth::IsHealthy() const {
@@ -123,7 +132,7 @@ HealthAnswer ProxyHealth::Livez() {
 
 absl::Status HealthReportingBackend::Sync(const ProxyState& state, const SyncHint& hint) {
   absl::Status s = inner_.Sync(state, hint);
-  if (s.ok()) health_.Updated();
+  if (s.ok()) health_.Updated(family_);
   return s;
 }
 

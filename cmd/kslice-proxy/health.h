@@ -21,6 +21,8 @@
 #ifndef KSLICE_CMD_KSLICE_PROXY_HEALTH_H_
 #define KSLICE_CMD_KSLICE_PROXY_HEALTH_H_
 
+#include <array>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -34,6 +36,7 @@
 #include "api/core/v1/core.pb.h"
 #include "controller/metrics/metrics.h"
 #include "proxy/backend.h"
+#include "proxy/types.h"
 
 namespace kslice::proxy::cmd {
 
@@ -51,10 +54,12 @@ class ProxyHealth {
   ProxyHealth(absl::Duration health_timeout, std::function<absl::Time()> now,
               controller::metrics::Registry* registry);
 
-  // A change waits for the next sync (the first call since the last Updated counts).
-  void QueuedUpdate();
-  // A sync succeeded: nothing is pending any more.
-  void Updated();
+  // A change of `family`'s proxier waits for the next sync (the first call since that
+  // family's last Updated counts). A dual-stack proxy reports both families here and is
+  // healthy only when both are (upstream's per-family maps).
+  void QueuedUpdate(IPFamily family = IPFamily::kIPv4);
+  // A sync of `family` succeeded: nothing of that family is pending any more.
+  void Updated(IPFamily family = IPFamily::kIPv4);
   // This node's Node object; null when it was deleted.
   void SyncNode(const api::core::v1::Node* node);
 
@@ -67,14 +72,18 @@ class ProxyHealth {
  private:
   // Healthy, and the last update time (InfinitePast: never).
   std::pair<bool, absl::Time> Check(absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  static size_t Index(IPFamily family) { return family == IPFamily::kIPv6 ? 1 : 0; }
 
   const absl::Duration timeout_;
   const std::function<absl::Time()> now_;
   controller::metrics::CounterVec* healthz_total_ = nullptr;
   controller::metrics::CounterVec* livez_total_ = nullptr;
   mutable std::mutex mu_;
-  absl::Time last_updated_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  absl::Time oldest_pending_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Per family (Index): InfinitePast = never / nothing pending.
+  std::array<absl::Time, 2> last_updated_ ABSL_GUARDED_BY(mu_) = {absl::InfinitePast(),
+                                                                  absl::InfinitePast()};
+  std::array<absl::Time, 2> oldest_pending_ ABSL_GUARDED_BY(mu_) = {absl::InfinitePast(),
+                                                                    absl::InfinitePast()};
   bool node_eligible_ ABSL_GUARDED_BY(mu_) = true;
 };
 
@@ -82,11 +91,13 @@ class ProxyHealth {
 // InfinitePast gives Go's zero time "0001-01-01 00:00:00 +0000 UTC".
 std::string GoTimeString(absl::Time t);
 
-// A Backend that reports successful syncs to ProxyHealth::Updated and otherwise
+// A Backend that reports successful syncs to ProxyHealth::Updated(family) and otherwise
 // forwards to `inner` (not owned).
 class HealthReportingBackend : public Backend {
  public:
-  HealthReportingBackend(Backend& inner, ProxyHealth& health) : inner_(inner), health_(health) {}
+  HealthReportingBackend(Backend& inner, ProxyHealth& health,
+                         IPFamily family = IPFamily::kIPv4)
+      : inner_(inner), health_(health), family_(family) {}
   absl::string_view name() const override { return inner_.name(); }
   absl::Status Sync(const ProxyState& state, const SyncHint& hint) override;
   absl::Status Cleanup() override { return inner_.Cleanup(); }
@@ -94,6 +105,7 @@ class HealthReportingBackend : public Backend {
  private:
   Backend& inner_;
   ProxyHealth& health_;
+  const IPFamily family_;
 };
 
 // The HTTP side: /healthz and /livez of a ProxyHealth, 404 for other paths.

@@ -11,6 +11,7 @@
 #include "controller/metrics/metrics.h"
 #include "gtest/gtest.h"
 #include "proxy/testing/fake_backend.h"
+#include "proxy/types.h"
 
 namespace kslice::proxy::cmd {
 namespace {
@@ -64,6 +65,44 @@ TEST_F(ProxyHealthTest, UnhealthyWhenAQueuedChangeWaitsTooLong) {
   health_.Updated();
   EXPECT_TRUE(health_.IsHealthy());
   EXPECT_EQ(health_.Healthz().status, 200);
+}
+
+TEST_F(ProxyHealthTest, DualStackIsHealthyOnlyWhenBothFamiliesAre) {
+  health_.Updated(IPFamily::kIPv4);
+  health_.Updated(IPFamily::kIPv6);
+  now_ += absl::Seconds(5);
+  health_.QueuedUpdate(IPFamily::kIPv4);
+  health_.QueuedUpdate(IPFamily::kIPv6);
+  const absl::Time v4_synced = now_ + absl::Seconds(10);
+  now_ = v4_synced;
+  health_.Updated(IPFamily::kIPv4);  // IPv4 catches up, IPv6 stays behind
+  now_ += absl::Seconds(49);
+  EXPECT_TRUE(health_.IsHealthy());  // IPv6 pending 59 s
+  now_ += absl::Seconds(1);
+  EXPECT_FALSE(health_.IsHealthy());  // IPv6 pending 60 s
+  health_.Updated(IPFamily::kIPv6);
+  EXPECT_TRUE(health_.IsHealthy());
+  // Healthy: lastUpdated is the latest family's (reported as now on 200 anyway).
+  EXPECT_EQ(health_.Healthz().status, 200);
+}
+
+TEST_F(ProxyHealthTest, AFamilyThatNeverSyncedDoesNotCount) {
+  health_.Updated(IPFamily::kIPv4);
+  health_.QueuedUpdate(IPFamily::kIPv6);
+  now_ += absl::Hours(1);
+  EXPECT_TRUE(health_.IsHealthy());
+}
+
+TEST_F(ProxyHealthTest, ReportingBackendReportsItsFamily) {
+  testing::FakeBackend inner;
+  HealthReportingBackend v6(inner, health_, IPFamily::kIPv6);
+  health_.Updated(IPFamily::kIPv4);
+  health_.Updated(IPFamily::kIPv6);
+  health_.QueuedUpdate(IPFamily::kIPv6);
+  now_ += absl::Seconds(61);
+  EXPECT_FALSE(health_.IsHealthy());
+  ASSERT_TRUE(v6.Sync(ProxyState{}, SyncHint{}).ok());
+  EXPECT_TRUE(health_.IsHealthy());
 }
 
 TEST_F(ProxyHealthTest, NodeEligibility) {

@@ -10,7 +10,12 @@
 #     slice's last-change-trigger-time annotation) and restore-failure families;
 #   - a second service added while running appears; removing its endpoints gives the
 #     "has no endpoints" REJECT rule in the filter table;
-#   - SIGTERM: exit 0, rules left in place; then --cleanup removes them.
+#   - SIGTERM: exit 0, rules left in place; then --cleanup removes them;
+#   - dual-stack (--cluster-cidr with both families; skipped without ip6tables): the IPv6
+#     proxier's chains in ip6tables -t nat (and a PreferDualStack service's IPv6 ClusterIP,
+#     "[addr]:port" DNAT and IPv6 cluster-CIDR rule when the API server keeps the IPv6
+#     ClusterIP; kslice-apiserver's allocator is IPv4-only and drops it), its IPv4 rules in
+#     iptables, no IPv4 addresses in ip6tables, /healthz 200, --cleanup of both families.
 #
 #   bazel test //cmd/kslice-proxy:kslice_proxy_netns_test
 #   cmd/kslice-proxy/kslice_proxy_netns_test.sh [kslice-apiserver [kslice-proxy]]   # repo root
@@ -60,6 +65,11 @@ cleanup() {
     done
     echo "--- iptables-save" >&2
     iptables-save >&2 || true
+    [[ -f "$tmp/web6.yaml" ]] && { echo "--- web6" >&2; cat "$tmp/web6.yaml" >&2; }
+    if command -v ip6tables-save >/dev/null 2>&1; then
+      echo "--- ip6tables-save" >&2
+      ip6tables-save >&2 || true
+    fi
   fi
   rm -rf "$tmp"
   exit $rc
@@ -227,5 +237,98 @@ section "--cleanup removes the rules"
 "$tmp/kslice-proxy" --cleanup --proxy-mode=iptables >"$tmp/cleanup.log" 2>&1 || fail "--cleanup failed: $(cat "$tmp/cleanup.log")"
 if iptables -t nat -S 2>/dev/null | grep -q 'KUBE-SVC-'; then fail "KUBE-SVC chains left after --cleanup"; fi
 if iptables -t nat -S PREROUTING | grep -q 'KUBE-SERVICES'; then fail "jump rule left after --cleanup"; fi
+
+if ! command -v ip6tables >/dev/null 2>&1 || ! ip6tables -t nat -S >/dev/null 2>&1; then
+  echo "SKIP (dual-stack part): no usable ip6tables"
+  echo "PASS"
+  exit 0
+fi
+
+section "dual-stack: a PreferDualStack service with an IPv4 and an IPv6 slice"
+k apply -f - >/dev/null <<YAML || fail "kubectl apply dual-stack service"
+apiVersion: v1
+kind: Service
+metadata: {name: web6, namespace: default}
+spec:
+  type: ClusterIP
+  ipFamilyPolicy: PreferDualStack
+  ipFamilies: [IPv4, IPv6]
+  clusterIP: 10.96.0.30
+  clusterIPs: [10.96.0.30, "fd00:10:96::30"]
+  selector: {app: web6}
+  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web6-v4abc
+  namespace: default
+  labels: {kubernetes.io/service-name: web6}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+- addresses: ["10.244.1.6"]
+  conditions: {ready: true}
+  nodeName: node-a
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web6-v6xyz
+  namespace: default
+  labels: {kubernetes.io/service-name: web6}
+addressType: IPv6
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+- addresses: ["fd00:10:244:1::6"]
+  conditions: {ready: true}
+  nodeName: node-a
+YAML
+
+section "dual-stack kslice-proxy: IPv4 rules in iptables, IPv6 rules in ip6tables"
+"$tmp/kslice-proxy" --kubeconfig="$KUBECONFIG" --hostname-override=node-a --proxy-mode=iptables \
+  --cluster-cidr=10.244.0.0/16,fd00:10:244::/56 --healthz-bind-address="127.0.0.1:$hport" \
+  --metrics-bind-address="127.0.0.1:$mport" --iptables-min-sync-period=100ms -v=2 \
+  >"$tmp/proxy.log" 2>&1 &
+proxy_pid=$!
+has_rule6() {
+  kill -0 "$proxy_pid" 2>/dev/null || fail "kslice-proxy exited"
+  ip6tables -t nat -S KUBE-SERVICES 2>/dev/null | grep -q -- "$1"
+}
+# kslice-apiserver's Service IP allocator is IPv4-only: it keeps the first ClusterIP and
+# drops "fd00:10:96::30". So the IPv6 ClusterIP/DNAT rules are checked only when the
+# server kept it (the dry-run golden testdata/proxy/dualstack.golden covers them);
+# otherwise the IPv6 proxier's own chains in ip6tables are.
+k get svc web6 -o yaml >"$tmp/web6.yaml" 2>&1 || true
+wait_for 30 "the IPv6 KUBE-SERVICES chain" has_rule6 '! -d ::1/128 .*-j KUBE-NODEPORTS'
+if grep -q 'fd00:10:96::30' <(k get svc web6 -o jsonpath='{.spec.clusterIPs}'); then
+  wait_for 30 "the web6 IPv6 rule" has_rule6 '--comment "default/web6:http cluster IP"'
+  rules6="$(ip6tables -t nat -S KUBE-SERVICES)"
+  grep -qE -- '-A KUBE-SERVICES -d fd00:10:96::30/128 -p tcp .*"default/web6:http cluster IP".*--dport 80 -j KUBE-SVC-' <<<"$rules6" ||
+    fail "unexpected IPv6 KUBE-SERVICES rules: $rules6"
+  svc6="$(grep -oE 'KUBE-SVC-[A-Z2-7]{16}' <<<"$rules6" | head -n1)"
+  svc6_rules="$(ip6tables -t nat -S "$svc6")"
+  grep -q -- '! -s fd00:10:244::/56' <<<"$svc6_rules" || fail "no IPv6 cluster-CIDR masquerade rule: $svc6_rules"
+  sep6="$(grep -oE 'KUBE-SEP-[A-Z2-7]{16}' <<<"$svc6_rules" | head -n1)"
+  ip6tables -t nat -S "$sep6" | grep -q -- '--to-destination \[fd00:10:244:1::6\]:8080' ||
+    fail "IPv6 DNAT target: $(ip6tables -t nat -S "$sep6")"
+else
+  echo "note: the API server dropped the IPv6 ClusterIP; IPv6 service rules not checked here"
+fi
+ip6tables -t nat -S | grep -q -- '10\.96\.\|10\.244\.' && fail "IPv4 addresses in ip6tables: $(ip6tables -t nat -S)"
+wait_for 30 "the web6 IPv4 rule" has_rule '-d 10.96.0.30/32'
+iptables -t nat -S KUBE-SERVICES | grep -q 'fd00:' && fail "IPv6 addresses in iptables"
+wait_for 20 "/healthz 200 (both families)" healthy
+
+section "dual-stack: SIGTERM, then --cleanup with both CIDRs removes both families' rules"
+kill -TERM "$proxy_pid"
+rc=0
+wait "$proxy_pid" || rc=$?
+proxy_pid=""
+[[ $rc -eq 0 ]] || fail "dual-stack kslice-proxy exited $rc after SIGTERM"
+"$tmp/kslice-proxy" --cleanup --proxy-mode=iptables --cluster-cidr=10.244.0.0/16,fd00:10:244::/56 \
+  >"$tmp/cleanup.log" 2>&1 || fail "--cleanup failed: $(cat "$tmp/cleanup.log")"
+if ip6tables -t nat -S 2>/dev/null | grep -q 'KUBE-'; then fail "IPv6 KUBE- chains left after --cleanup"; fi
+if iptables -t nat -S 2>/dev/null | grep -q 'KUBE-SVC-'; then fail "IPv4 KUBE-SVC chains left after --cleanup"; fi
 
 echo "PASS"

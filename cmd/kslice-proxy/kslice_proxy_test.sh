@@ -2,7 +2,8 @@
 # Tests of the kslice-proxy binary's command line: --help exits 0; bad flags and values exit
 # 2 with a message naming the flag; an unknown --proxy-mode lists the registered modes; the
 # dry run on the lab fixture prints exactly the lab golden (the iptables-restore input the
-# seed's rules come from), from a file and from stdin, as YAML and as a JSON List.
+# seed's rules come from), from a file and from stdin, as YAML and as a JSON List; the
+# dual-stack fixture prints testdata/proxy/dualstack.golden (IPv4 then IPv6 payload).
 #
 #   bazel test //cmd/kslice-proxy:kslice_proxy_test
 #   cmd/kslice-proxy/kslice_proxy_test.sh [path/to/kslice-proxy]   # from the repo root
@@ -69,6 +70,14 @@ run --dry-run -f "$testdata/lab_list.json" "${lab[@]}"
 diff -q "$tmp/golden" "$out" >/dev/null || fail "lab_list.json output differs from the golden"
 
 echo "== dry run: flag variants change the payload as kube-proxy's would"
+echo "== dry run: dual-stack gives the IPv4 payload, the separator line, the IPv6 payload"
+run --dry-run -f "$testdata/dualstack.yaml" --hostname-override node-a \
+  --cluster-cidr 10.244.0.0/16,fd00:10:244::/56
+[[ $rc -eq 0 ]] || fail "dual-stack dry run exited $rc: $err"
+diff -u "$testdata/dualstack.golden" "$out" >"$tmp/diff" || fail "dual-stack dry run differs from dualstack.golden:
+$(cat "$tmp/diff")"
+grep -qx '# IPv6 (ip6tables-restore input)' "$out" || fail "no IPv6 separator line"
+
 run --dry-run -f "$testdata/lab.yaml" "${lab[@]}" --masquerade-all
 [[ $rc -eq 0 ]] || fail "--masquerade-all exited $rc: $err"
 grep -q -- '! -s 192.168.0.0/16' "$out" && fail "--masquerade-all still has the cluster-CIDR match"

@@ -7,6 +7,10 @@
 //   kslice-proxy --dry-run -f cluster-dump.yaml --hostname-override=node-a   # no server, no root
 //   kslice-proxy --cleanup                                                   # remove the rules
 //
+// Dual-stack (--cluster-cidr with one CIDR per family, or a Node with addresses or pod
+// CIDRs of both families): an IPv6 proxier and backend (ip6tables-restore) run beside
+// the IPv4 ones on the same informers, as kube-proxy's meta proxier; /healthz needs both.
+//
 // Serving: kube-proxy's proxy health server on --healthz-bind-address (health.h) and
 // /metrics (+ /healthz, /livez text checks) on --metrics-bind-address. Runs until
 // SIGTERM or SIGINT, then exits 0 (the rules stay, as kube-proxy leaves them).
@@ -22,6 +26,8 @@
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -70,30 +76,44 @@ std::string OsHostname() {
   return buf;
 }
 
-bool InCIDR(const in_addr& a, absl::string_view cidr) {
+// Whether `a` (an IPv4 or IPv6 address, `len` bytes) is inside `cidr` of the same family.
+bool InCIDR(const unsigned char* a, size_t len, absl::string_view cidr) {
   std::pair<std::string, std::string> parts = absl::StrSplit(cidr, absl::MaxSplits('/', 1));
-  in_addr net;
+  unsigned char net[16] = {};
   int bits = 0;
-  if (inet_pton(AF_INET, parts.first.c_str(), &net) != 1 || !absl::SimpleAtoi(parts.second, &bits)) {
+  const int af = len == 4 ? AF_INET : AF_INET6;
+  if (inet_pton(af, parts.first.c_str(), net) != 1 || !absl::SimpleAtoi(parts.second, &bits) ||
+      bits < 0 || bits > static_cast<int>(len * 8)) {
     return false;
   }
-  const uint32_t mask = bits == 0 ? 0 : htonl(~uint32_t{0} << (32 - bits));
-  return (a.s_addr & mask) == (net.s_addr & mask);
+  for (size_t i = 0; i < len && bits > 0; ++i, bits -= 8) {
+    const unsigned char mask = bits >= 8 ? 0xff : static_cast<unsigned char>(0xff << (8 - bits));
+    if ((a[i] & mask) != (net[i] & mask)) return false;
+  }
+  return true;
 }
 
-// --nodeport-addresses: this machine's IPv4 addresses inside the CIDRs (kube-proxy
-// resolves them against the node's interfaces the same way).
-std::vector<std::string> LocalAddressesIn(const std::vector<std::string>& cidrs) {
+// --nodeport-addresses: this machine's addresses of `family` inside the CIDRs (kube-proxy
+// resolves them against the node's interfaces the same way, per family).
+std::vector<std::string> LocalAddressesIn(const std::vector<std::string>& cidrs,
+                                          kslice::proxy::IPFamily family) {
+  const bool v6 = family == kslice::proxy::IPFamily::kIPv6;
+  const int af = v6 ? AF_INET6 : AF_INET;
   std::vector<std::string> out;
   ifaddrs* list = nullptr;
   if (getifaddrs(&list) != 0) return out;
   for (ifaddrs* i = list; i != nullptr; i = i->ifa_next) {
-    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
-    const in_addr a = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != af) continue;
+    const void* addr =
+        v6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr)
+           : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr);
     for (const std::string& c : cidrs) {
-      if (c.find(':') != std::string::npos || !InCIDR(a, c)) continue;
-      char text[INET_ADDRSTRLEN];
-      if (inet_ntop(AF_INET, &a, text, sizeof(text)) != nullptr &&
+      if ((c.find(':') != std::string::npos) != v6 ||
+          !InCIDR(static_cast<const unsigned char*>(addr), v6 ? 16 : 4, c)) {
+        continue;
+      }
+      char text[INET6_ADDRSTRLEN];
+      if (inet_ntop(af, addr, text, sizeof(text)) != nullptr &&
           std::find(out.begin(), out.end(), text) == out.end()) {
         out.push_back(text);
       }
@@ -103,20 +123,27 @@ std::vector<std::string> LocalAddressesIn(const std::vector<std::string>& cidrs)
   return out;
 }
 
+// Options of both families: cluster_cidrs holds every --cluster-cidr entry; ForFamily
+// (dryrun.h) narrows them to one proxier's family.
 BackendOptions ToBackendOptions(const pcmd::ProxyFlags& f) {
   BackendOptions o;
   o.node_name = f.hostname;
   o.family = kslice::proxy::IPFamily::kIPv4;
-  for (const std::string& c : f.cluster_cidrs) {
-    if (c.find(':') == std::string::npos) o.cluster_cidrs.push_back(c);
-  }
+  o.cluster_cidrs = f.cluster_cidrs;
   o.masquerade_all = f.masquerade_all;
   o.masquerade_bit = f.masquerade_bit;
   o.localhost_nodeports = f.localhost_nodeports;
   o.sync_period = f.sync_period;
   o.min_sync_period = f.min_sync_period;
+  return o;
+}
+
+// One family's backend options, with --nodeport-addresses resolved for that family.
+BackendOptions FamilyBackendOptions(const pcmd::ProxyFlags& f, kslice::proxy::IPFamily family) {
+  BackendOptions o = pcmd::ForFamily(ToBackendOptions(f), family);
   if (!f.nodeport_addresses.empty()) {
-    o.extra["iptables.nodeport-addresses"] = absl::StrJoin(LocalAddressesIn(f.nodeport_addresses), ",");
+    o.extra["iptables.nodeport-addresses"] =
+        absl::StrJoin(LocalAddressesIn(f.nodeport_addresses, family), ",");
   }
   return o;
 }
@@ -126,18 +153,36 @@ int RunDryRun(const pcmd::ProxyFlags& f) {
   if (!data.ok()) return Fail("", data.status());
   absl::StatusOr<objectfile::ObjectSet> objects = objectfile::ReadObjects(*data);
   if (!objects.ok()) return Fail(f.file, objects.status());
-  absl::Status s = pcmd::RunDryRun(*objects, f.proxy_mode, ToBackendOptions(f), std::cout);
+  // Both families' --nodeport-addresses; RunDryRun gives each proxier its own.
+  BackendOptions o = ToBackendOptions(f);
+  if (!f.nodeport_addresses.empty()) {
+    std::vector<std::string> local =
+        LocalAddressesIn(f.nodeport_addresses, kslice::proxy::IPFamily::kIPv4);
+    for (std::string& ip : LocalAddressesIn(f.nodeport_addresses, kslice::proxy::IPFamily::kIPv6)) {
+      local.push_back(std::move(ip));
+    }
+    o.extra["iptables.nodeport-addresses"] = absl::StrJoin(local, ",");
+  }
+  absl::Status s = pcmd::RunDryRun(*objects, f.proxy_mode, std::move(o), std::cout);
   std::cout.flush();
   if (!s.ok()) return Fail("dry run", s);
   return std::cout.good() ? 0 : 1;
 }
 
+// IPv4, and IPv6 too when --cluster-cidr is dual-stack (there is no Node object here).
 int RunCleanup(const pcmd::ProxyFlags& f) {
-  absl::StatusOr<std::unique_ptr<kslice::proxy::Backend>> backend =
-      kslice::proxy::NewBackend(f.proxy_mode, ToBackendOptions(f));
-  if (!backend.ok()) return Fail(absl::StrCat("--proxy-mode=", f.proxy_mode), backend.status());
-  if (absl::Status s = (*backend)->Cleanup(); !s.ok()) return Fail("cleanup", s);
-  kslice::log::Info("cleaned up", {{"mode", f.proxy_mode}});
+  std::vector<kslice::proxy::IPFamily> families = {kslice::proxy::IPFamily::kIPv4};
+  if (pcmd::IsDualStack(f.cluster_cidrs, nullptr)) {
+    families.push_back(kslice::proxy::IPFamily::kIPv6);
+  }
+  for (kslice::proxy::IPFamily family : families) {
+    absl::StatusOr<std::unique_ptr<kslice::proxy::Backend>> backend =
+        kslice::proxy::NewBackend(f.proxy_mode, FamilyBackendOptions(f, family));
+    if (!backend.ok()) return Fail(absl::StrCat("--proxy-mode=", f.proxy_mode), backend.status());
+    if (absl::Status s = (*backend)->Cleanup(); !s.ok()) return Fail("cleanup", s);
+    kslice::log::Info("cleaned up",
+                      {{"mode", f.proxy_mode}, {"ipFamily", kslice::proxy::IPFamilyName(family)}});
+  }
   return 0;
 }
 
@@ -166,45 +211,76 @@ int RunProxy(const pcmd::ProxyFlags& f) {
       kslice::proxy::ProxyMetrics::Create(registry);
   if (!metrics.ok()) return Fail("metrics", metrics.status());
 
-  BackendOptions bo = ToBackendOptions(f);
-  bo.metrics = metrics->get();
   // kube-proxy reads the node IP from its Node object (only loadBalancerSourceRanges
-  // that contain it need it); without one it carries on.
-  {
-    kslice::client::Typed<kslice::api::core::v1::Node, kslice::api::core::v1::NodeList> nodes(**client);
-    absl::StatusOr<kslice::api::core::v1::Node> node = nodes.Get("", f.hostname);
-    std::string ip = node.ok() ? pcmd::NodeIP(*node, bo.family) : "";
+  // that contain it need it); without one it carries on. The Node (or --cluster-cidr)
+  // also says whether this node is dual-stack.
+  absl::StatusOr<kslice::api::core::v1::Node> node =
+      kslice::client::Typed<kslice::api::core::v1::Node, kslice::api::core::v1::NodeList>(**client)
+          .Get("", f.hostname);
+  std::vector<kslice::proxy::IPFamily> families = {kslice::proxy::IPFamily::kIPv4};
+  if (pcmd::IsDualStack(f.cluster_cidrs, node.ok() ? &*node : nullptr)) {
+    families.push_back(kslice::proxy::IPFamily::kIPv6);
+  }
+
+  // kube-proxy: unhealthy when a queued change waits longer than 2 x the sync period
+  // (per family; both must be healthy).
+  pcmd::ProxyHealth health(2 * f.sync_period, [] { return absl::Now(); }, &registry);
+
+  // Dual-stack as kube-proxy's meta proxier: one backend + proxier per family, both on
+  // the same informers (each proxier's trackers keep only their family), metrics shared.
+  struct FamilyProxy {
+    kslice::proxy::IPFamily family;
+    std::unique_ptr<kslice::proxy::Backend> backend;
+    std::unique_ptr<pcmd::HealthReportingBackend> reporting;
+    std::unique_ptr<kslice::proxy::Proxier> proxier;
+  };
+  std::vector<FamilyProxy> proxies;
+  for (kslice::proxy::IPFamily family : families) {
+    const std::string family_name = kslice::proxy::IPFamilyName(family);
+    BackendOptions bo = FamilyBackendOptions(f, family);
+    bo.metrics = metrics->get();
+    std::string ip = node.ok() ? pcmd::NodeIP(*node, family) : "";
     if (!ip.empty()) {
       bo.extra["iptables.node-ip"] = ip;
     } else {
       kslice::log::Warning("cannot determine this node's IP from its Node object",
                            {{"node", f.hostname},
+                            {"ipFamily", family_name},
                             {"error", node.ok() ? std::string("no address of the family")
                                                 : std::string(node.status().message())}});
     }
+    if (bo.cluster_cidrs.empty() && !f.cluster_cidrs.empty()) {
+      kslice::log::Warning("no --cluster-cidr of this family: no local traffic detection",
+                           {{"ipFamily", family_name}});
+    }
+    FamilyProxy fp;
+    fp.family = family;
+    absl::StatusOr<std::unique_ptr<kslice::proxy::Backend>> backend =
+        kslice::proxy::NewBackend(f.proxy_mode, bo);
+    if (!backend.ok()) return Fail(absl::StrCat("--proxy-mode=", f.proxy_mode), backend.status());
+    fp.backend = *std::move(backend);
+    fp.reporting = std::make_unique<pcmd::HealthReportingBackend>(*fp.backend, health, family);
+
+    kslice::proxy::ProxierOptions po;
+    po.node_name = f.hostname;
+    po.family = family;
+    po.min_sync_period = f.min_sync_period;
+    po.sync_period = f.sync_period;
+    po.metrics = metrics->get();
+    po.on_sync_queued = [&health, family] { health.QueuedUpdate(family); };
+    absl::StatusOr<std::unique_ptr<kslice::proxy::Proxier>> proxier =
+        kslice::proxy::Proxier::Create(*fp.reporting, po);
+    if (!proxier.ok()) return Fail("proxier", proxier.status());
+    fp.proxier = *std::move(proxier);
+    proxies.push_back(std::move(fp));
   }
-  absl::StatusOr<std::unique_ptr<kslice::proxy::Backend>> backend =
-      kslice::proxy::NewBackend(f.proxy_mode, bo);
-  if (!backend.ok()) return Fail(absl::StrCat("--proxy-mode=", f.proxy_mode), backend.status());
-
-  // kube-proxy: unhealthy when a queued change waits longer than 2 x the sync period.
-  pcmd::ProxyHealth health(2 * f.sync_period, [] { return absl::Now(); }, &registry);
-  pcmd::HealthReportingBackend reporting(**backend, health);
-
-  kslice::proxy::ProxierOptions po;
-  po.node_name = f.hostname;
-  po.min_sync_period = f.min_sync_period;
-  po.sync_period = f.sync_period;
-  po.metrics = metrics->get();
-  po.on_sync_queued = [&health] { health.QueuedUpdate(); };
-  absl::StatusOr<std::unique_ptr<kslice::proxy::Proxier>> proxier =
-      kslice::proxy::Proxier::Create(reporting, po);
-  if (!proxier.ok()) return Fail("proxier", proxier.status());
 
   kslice::informers::FactoryOptions fo;
   fo.tweak = kslice::proxy::ProxyListOptionsTweak();
   kslice::informers::SharedInformerFactory factory(**client, fo);
-  if (absl::Status s = (*proxier)->AttachInformers(factory); !s.ok()) return Fail("informers", s);
+  for (FamilyProxy& fp : proxies) {
+    if (absl::Status s = fp.proxier->AttachInformers(factory); !s.ok()) return Fail("informers", s);
+  }
   // This node's eligibility for /healthz (deleted, or tainted for deletion).
   {
     auto nodes = factory.For<kslice::api::core::v1::Node>();
@@ -248,11 +324,29 @@ int RunProxy(const pcmd::ProxyFlags& f) {
   kslice::log::Info("starting", {{"node", f.hostname},
                                  {"mode", f.proxy_mode},
                                  {"clusterCIDR", absl::StrJoin(f.cluster_cidrs, ",")},
+                                 {"dualStack", proxies.size() > 1 ? "true" : "false"},
                                  {"server", config->host},
                                  {"healthz", f.healthz_bind_address},
                                  {"metrics", f.metrics_bind_address}});
   factory.Start(stop);
-  absl::Status s = (*proxier)->Run(stop);
+  // The IPv6 proxier (dual-stack) runs on its own thread. Either proxier returning (an
+  // error) stops the other one too; the first error wins.
+  std::stop_source both;
+  std::stop_callback forward(stop, [&both] { both.request_stop(); });
+  absl::Status s6;
+  std::thread v6_thread;
+  if (proxies.size() > 1) {
+    v6_thread = std::thread([&proxies, &s6, &both] {
+      s6 = proxies[1].proxier->Run(both.get_token());
+      both.request_stop();
+    });
+  }
+  absl::Status s = proxies[0].proxier->Run(both.get_token());
+  both.request_stop();
+  if (v6_thread.joinable()) v6_thread.join();
+  if (s.ok() || absl::IsCancelled(s)) {
+    if (!s6.ok() && !absl::IsCancelled(s6)) s = s6;
+  }
   factory.Shutdown();
   if (health_server) health_server->Stop();
   if (metrics_server) metrics_server->Stop();
