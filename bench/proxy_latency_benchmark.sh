@@ -29,8 +29,7 @@
 #
 # Initial load: Debian's iptables 1.8.9 (nf_tables) makes `iptables-restore --noflush`
 # superlinear (bench/iptables_apply_benchmark.cc: 7 s at 1k services, 42-63 s at 2k), so the
-# proxy's first full sync at 10k would take very long. --initial-flush=yes (auto: with nft
-# and >= 2,000 services) puts a wrapper named iptables-restore first on the proxy's PATH that
+# proxy's first full sync at 10k would take very long. --initial-flush=yes puts a wrapper named iptables-restore first on the proxy's PATH that
 # drops --noflush from the FIRST restore only (the initial full load; a flushing restore of
 # the whole payload, which also drops the built-in chains' jump rules the backend had added
 # just before — irrelevant for the KUBE-SVC chain polled here); every measured partial sync
