@@ -213,7 +213,8 @@ TEST_F(InformerIntegrationTest, EveryChangeOnceAcrossDroppedConnections) {
   for (int round = 0; round < 6; ++round) {
     for (int i = 0; i < 10; ++i) {
       std::string name = absl::StrCat("r", round, "-", i);
-      ASSERT_TRUE(typed.Create(MakeConfigMap(ns_, name, "0")).ok());
+      absl::StatusOr<ConfigMap> created = typed.Create(MakeConfigMap(ns_, name, "0"));
+      ASSERT_TRUE(created.ok()) << created.status();
     }
     for (int i = 0; i < 10; ++i) {
       std::string name = absl::StrCat("pre", i);

@@ -1,6 +1,7 @@
 #include "envtest/apiserver/http_server.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -28,7 +29,8 @@ using tcp = asio::ip::tcp;
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
-  virtual void Close() = 0;
+  // Closes the connection on its executor; `done` runs there once it is closed.
+  virtual void Close(std::function<void()> done) = 0;
 };
 
 struct HttpServer::Impl {
@@ -61,13 +63,31 @@ struct HttpServer::Impl {
       }
     }
   }
-  void CloseAll() {
+  // Closes every session. With `wait`, returns once each close has run (or after
+  // `wait_limit`, should the loop be stuck), so a client's next request cannot land
+  // on a connection the server is about to close.
+  void CloseAll(bool wait, std::chrono::milliseconds wait_limit = std::chrono::seconds(5)) {
     std::vector<std::shared_ptr<SessionBase>> copy;
     {
       std::lock_guard<std::mutex> l(sessions_mu);
       copy.assign(sessions.begin(), sessions.end());
     }
-    for (auto& s : copy) s->Close();
+    struct Pending {
+      std::mutex mu;
+      std::condition_variable cv;
+      size_t left = 0;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->left = copy.size();
+    for (auto& s : copy) {
+      s->Close([pending] {
+        std::lock_guard<std::mutex> l(pending->mu);
+        if (--pending->left == 0) pending->cv.notify_all();
+      });
+    }
+    if (!wait) return;
+    std::unique_lock<std::mutex> l(pending->mu);
+    pending->cv.wait_for(l, wait_limit, [&] { return pending->left == 0; });
   }
 };
 
@@ -103,15 +123,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
   }
 
-  void Close() override {
+  void Close(std::function<void()> done) override {
     auto self = this->shared_from_this();
-    asio::post(stream_.get_executor(), [self] {
+    asio::post(stream_.get_executor(), [self, done = std::move(done)] {
       self->closing_ = true;
       if (self->watch_) self->watch_->Stop();
       beast::error_code ec;
       beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
       beast::get_lowest_layer(self->stream_).close();
       self->timer_.cancel();
+      done();
     });
   }
 
@@ -460,7 +481,7 @@ void HttpServer::Stop() {
     beast::error_code ec;
     p->acceptor.close(ec);
   });
-  impl_->CloseAll();
+  impl_->CloseAll(/*wait=*/false);
   impl_->pool->join();
   // Let sessions run their close handlers, then stop the loop.
   impl_->work.reset();
@@ -483,6 +504,6 @@ std::string HttpServer::url() const {
 
 int HttpServer::active_watches() const { return impl_->active_watches.load(); }
 
-void HttpServer::DropConnections() { impl_->CloseAll(); }
+void HttpServer::DropConnections() { impl_->CloseAll(/*wait=*/true); }
 
 }  // namespace kslice::envtest::apiserver

@@ -48,7 +48,9 @@ class HttpServer {
   std::string url() const;
   // Watches being streamed right now.
   int active_watches() const;
-  // Closes every open connection abruptly (tests: a client must survive this).
+  // Closes every open connection abruptly (tests: a client must survive this), and
+  // returns once they are closed. A request the server is handling right then is
+  // cut off before its answer.
   void DropConnections();
 
   struct Impl;
