@@ -9,18 +9,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "bench/proxy_state_fixture.h"
 #include "benchmark/benchmark.h"
 #include "proxy/iptables/ruleset.h"
 #include "proxy/types.h"
 
 namespace {
 
-using kslice::proxy::EndpointInfo;
-using kslice::proxy::EndpointList;
-using kslice::proxy::EndpointsMap;
 using kslice::proxy::ProxyState;
-using kslice::proxy::ServicePortInfo;
-using kslice::proxy::ServicePortMap;
 using kslice::proxy::ServicePortName;
 using kslice::proxy::iptables::GenerateRequest;
 using kslice::proxy::iptables::LocalTrafficDetector;
@@ -30,37 +26,8 @@ using kslice::proxy::iptables::RulesetGenerator;
 
 constexpr int kEndpointsPerService = 10;
 
-// `services` ClusterIP services (namespace ns<i % 100>, port "http", TCP 80) with
-// kEndpointsPerService endpoints each, spread over 100 nodes.
 ProxyState MakeState(int services) {
-  auto svc_map = std::make_shared<ServicePortMap>();
-  auto eps_map = std::make_shared<EndpointsMap>();
-  for (int i = 0; i < services; ++i) {
-    ServicePortName name{absl::StrCat("ns", i % 100), absl::StrCat("svc", i), "http", "TCP"};
-    auto info = std::make_shared<ServicePortInfo>();
-    info->cluster_ip = absl::StrCat("172.30.", i / 250, ".", i % 250 + 1);
-    info->port = 80;
-    info->protocol = "TCP";
-    (*svc_map)[name] = info;
-    auto list = std::make_shared<EndpointList>();
-    for (int e = 0; e < kEndpointsPerService; ++e) {
-      EndpointInfo ep;
-      int n = i * kEndpointsPerService + e;
-      ep.ip = absl::StrCat("10.", n / 65536, ".", (n / 256) % 256, ".", n % 256);
-      ep.port = 8080;
-      ep.node_name = absl::StrCat("node-", n % 100);
-      list->push_back(ep);
-    }
-    std::sort(list->begin(), list->end(),
-              [](const EndpointInfo& a, const EndpointInfo& b) { return a.String() < b.String(); });
-    (*eps_map)[name] = list;
-  }
-  ProxyState state;
-  state.version = 1;
-  state.services = svc_map;
-  state.endpoints = eps_map;
-  state.node.name = "node-0";
-  return state;
+  return kslice::bench::MakeProxyState(services, kEndpointsPerService);
 }
 
 std::unique_ptr<RulesetGenerator> NewGenerator() {
