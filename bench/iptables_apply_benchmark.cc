@@ -5,28 +5,29 @@
 // (unshare(CLONE_NEWNET)), so it starts from empty tables, never touches the host's, and
 // its peak memory is only its own children's (wait4 / RUSAGE_CHILDREN):
 //
-//   bare      `iptables-restore -w 5 -W 100000 --noflush --counters` of the payload our
-//             RulesetGenerator writes for the state (what any proxy must at least pay);
+//   bare      `iptables-restore` of the payload our RulesetGenerator writes for the state,
+//             into the empty table: what loading that file costs at least. With
+//             iptables-legacy that is `-w 5 -W 100000 --noflush --counters`; with the
+//             nf_tables flavour it is the same without --noflush, because iptables 1.8.x's
+//             nf_tables --noflush restore is quadratic in the chains of a batch
+//             (IptablesBackendOptions::nft_flavor) and would be no baseline at all;
 //   full      IptablesBackend::Sync with a full hint on the empty table: generation, the
 //             jump rules and canaries (`iptables -N/-C/-I`), `iptables-save -t nat` for
-//             stale chains, and the same restore;
+//             stale chains, and the --noflush restore (which, with nf_tables, starts each
+//             large table section with `-S` so that it stays linear);
 //   partial   then, on that table, partial syncs (hint: one changed service) that change
 //             one service's endpoints, alternating between two lists;
 //   bare partial  the same two partial payloads restored alone (`--noflush`) on a table
-//             loaded by a flushing restore, which is fast with either flavour.
+//             loaded by a flushing restore.
 //   skip / noskip partial  IptablesBackend partial syncs of that one service, end to end
 //             (generation, leaving out unchanged chains, restore), with
-//             skip_unchanged_chains on / off, after a full Sync whose restore alone runs
-//             without --noflush (FlushingFirstRestoreRunner) so that the 10k table loads
-//             quickly with the nf_tables flavour too. With skipping on, only the changed
-//             service's chains are written; off, kube-proxy's partial payload (which also
-//             rewrites KUBE-SERVICES with a rule per service).
+//             skip_unchanged_chains on / off, after the backend's own full Sync. With
+//             skipping on, only the changed service's chains are written; off,
+//             kube-proxy's partial payload (which also rewrites KUBE-SERVICES with a rule
+//             per service).
 //
-// Flavour: with Debian's iptables 1.8.9 nf_tables backend, `iptables-restore --noflush`
-// grows much faster than linearly with the payload (1,000 services: ~7 s, against 0.6 s
-// without --noflush or with iptables-legacy), so 10,000 services take far too long to
-// measure; --flavor=legacy runs the same binaries' legacy variants (iptables-legacy*)
-// through PATH, for the backend's Runner too.
+// Flavour: --flavor=legacy or nft runs the iptables-legacy* or iptables-nft* binaries
+// through PATH (for the backend's Runner too); the default is the system's `iptables`.
 //
 // Target (issue 7): full within 1.1x of bare. Needs root; exits 1 with the reason
 // otherwise. Wall times are of the whole step; "rss" is the largest child's peak RSS.
@@ -182,29 +183,6 @@ Report InFreshNetns(Body body) {
   return r;
 }
 
-// A Runner whose first iptables-restore runs without --noflush: a flushing restore, which
-// loads a large table quickly with the nf_tables flavour too. Every other command runs
-// as given.
-class FlushingFirstRestoreRunner : public ipt::Runner {
- public:
-  explicit FlushingFirstRestoreRunner(std::unique_ptr<ipt::Runner> inner)
-      : inner_(std::move(inner)) {}
-  absl::StatusOr<ipt::CommandResult> Run(const std::vector<std::string>& argv,
-                                         absl::string_view input) override {
-    if (loaded_ || argv.empty() || !absl::EndsWith(argv[0], "-restore")) {
-      return inner_->Run(argv, input);
-    }
-    loaded_ = true;
-    std::vector<std::string> flushing = argv;
-    flushing.erase(std::remove(flushing.begin(), flushing.end(), "--noflush"), flushing.end());
-    return inner_->Run(flushing, input);
-  }
-
- private:
-  std::unique_ptr<ipt::Runner> inner_;
-  bool loaded_ = false;
-};
-
 double Get(const Report& r, const std::string& key) {
   for (const auto& [k, v] : r.values) {
     if (k == key) return v;
@@ -268,6 +246,7 @@ int main(int argc, char** argv) {
   // A flavour other than the system's: a directory of iptables{,-save,-restore} links to
   // iptables-<flavor>* put first on PATH, which both the bare restore and the backend's
   // Runner use.
+  bool nft_flavor = false;
   std::string link_dir;
   if (flavor != "system") {
     char tmpl[] = "/tmp/iptables-apply-bench-bin.XXXXXX";
@@ -305,6 +284,7 @@ int main(int argc, char** argv) {
     if (v != nullptr) pclose(v);
     std::cout << "iptables: " << absl::StripTrailingAsciiWhitespace(version)
               << " (--flavor=" << flavor << ")\n";
+    nft_flavor = absl::StrContains(version, "nf_tables");
   }
 
   ProxyState state = MakeState(services, endpoints);
@@ -380,8 +360,7 @@ int main(int argc, char** argv) {
                                             "100000",           "--noflush", "--counters"};
   std::vector<double> bare_s, bare_rss, full_s, full_rss, partial_ms, ratio, bare_partial_ms;
   std::vector<double> skip_partial_ms, noskip_partial_ms;
-  // Backend partial syncs on a table loaded by the backend's own full sync, whose restore
-  // is a flushing one; fills r with "load_seconds", "partial_ms", "partial_bytes",
+  // Backend partial syncs on a table loaded by the backend's own full sync; fills r with "load_seconds", "partial_ms", "partial_bytes",
   // "skipped_chains".
   auto backend_partials = [&](bool skip) {
     return InFreshNetns([&](Report& r) {
@@ -389,7 +368,7 @@ int main(int argc, char** argv) {
       o.ruleset = Config();
       o.skip_unchanged_chains = skip;
       auto backend = ipt::IptablesBackend::Create(
-          o, std::make_unique<FlushingFirstRestoreRunner>(ipt::NewExecRunner()));
+          o, ipt::NewExecRunner());
       if (!backend.ok()) {
         r.error = backend.status().ToString();
         return;
@@ -488,8 +467,10 @@ int main(int argc, char** argv) {
     Report bare = InFreshNetns([&](Report& r) {
       long rss = 0;
       std::string err;
+      std::vector<std::string> argv = restore;
+      if (nft_flavor) argv.erase(std::find(argv.begin(), argv.end(), "--noflush"));
       absl::Time start = absl::Now();
-      int rc = RunWithInput(restore, full.payload, &rss, &err);
+      int rc = RunWithInput(argv, full.payload, &rss, &err);
       r.Add("seconds", absl::ToDoubleSeconds(absl::Now() - start));
       r.Add("rss_mb", rss / 1024.0);
       if (rc != 0) r.error = absl::StrCat("iptables-restore exited ", rc, " ", err);

@@ -198,6 +198,7 @@ CommandResult FakeIptables::Restore(absl::string_view input) {
       (*t)[chain].push_back(std::string(line));
       continue;
     }
+    if (line == "-S") continue;  // lists the table: changes nothing
     if (absl::StartsWith(line, "-X ")) {
       std::string chain(line.substr(3));
       if (!t->count(chain)) {

@@ -89,6 +89,41 @@ absl::StatusOr<IptablesVersion> ParseIptablesVersion(absl::string_view output) {
       return absl::InvalidArgumentError(absl::StrCat("bad version in \"", output, "\""));
     }
   }
+  out.nf_tables = absl::StrContains(output, "(nf_tables)");
+  return out;
+}
+
+std::string WithWholeTableCache(absl::string_view payload, size_t min_chains) {
+  // Section boundaries: where each "*table" line ends, and its declared-chain count.
+  struct Section {
+    size_t header_end = 0;  // offset just past the "*table\n" line
+    size_t chains = 0;
+  };
+  std::vector<Section> sections;
+  size_t pos = 0;
+  while (pos < payload.size()) {
+    size_t end = payload.find('\n', pos);
+    size_t next = end == absl::string_view::npos ? payload.size() : end + 1;
+    char c = payload[pos];
+    if (c == '*') {
+      sections.push_back(Section{next, 0});
+    } else if (c == ':' && !sections.empty()) {
+      ++sections.back().chains;
+    }
+    pos = next;
+  }
+  std::string out;
+  size_t copied = 0;
+  for (const Section& s : sections) {
+    if (min_chains == 0 || s.chains < min_chains) continue;
+    if (out.empty()) out.reserve(payload.size() + 3 * sections.size());
+    absl::StrAppend(&out, payload.substr(copied, s.header_end - copied));
+    if (!out.empty() && out.back() != '\n') out.push_back('\n');
+    out.append("-S\n");
+    copied = s.header_end;
+  }
+  if (copied == 0) return std::string(payload);
+  absl::StrAppend(&out, payload.substr(copied));
   return out;
 }
 
@@ -243,6 +278,7 @@ absl::StatusOr<std::unique_ptr<IptablesBackend>> IptablesBackend::Create(
     // Both the restore wait flags and --random-fully arrived in iptables 1.6.2.
     options.wait_flags = version->AtLeast(1, 6, 2);
     options.ruleset.random_fully = version->AtLeast(1, 6, 2);
+    options.nft_flavor = version->nf_tables;
   }
   absl::StatusOr<std::unique_ptr<RulesetGenerator>> generator =
       RulesetGenerator::Create(options.ruleset);
@@ -328,7 +364,10 @@ absl::Status IptablesBackend::Restore(const std::string& payload) {
   std::vector<std::string> argv = {Binary("-restore")};
   if (options_.wait_flags) argv.insert(argv.end(), {"-w", "5", "-W", "100000"});
   argv.insert(argv.end(), {"--noflush", "--counters"});
-  absl::StatusOr<CommandResult> r = RunCommand(argv, payload);
+  absl::StatusOr<CommandResult> r =
+      options_.nft_flavor && options_.nft_whole_table_min_chains > 0
+          ? RunCommand(argv, WithWholeTableCache(payload, options_.nft_whole_table_min_chains))
+          : RunCommand(argv, payload);
   if (!r.ok()) return absl::UnavailableError(r.status().message());
   if (r->exit_code != 0) return CommandError(argv, *r);
   return absl::OkStatus();

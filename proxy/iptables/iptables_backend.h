@@ -66,11 +66,22 @@ struct IptablesBackendOptions {
   // last successful restore wrote (see the class comment). When false every payload
   // is exactly the generator's, i.e. kube-proxy's.
   bool skip_unchanged_chains = true;
+  // iptables-nft only (set by version detection when `iptables --version` says
+  // "(nf_tables)"): a table section of a restore payload that declares at least this
+  // many chains starts with a chain-less `-S`. iptables 1.8.x's nf_tables restore keeps
+  // the chains a --noflush batch names in a sorted linked list, one insertion per
+  // command, which is quadratic (1,000 services x 10 endpoints: 4.8 s; 3,000: minutes);
+  // a command naming no chain makes it cache the whole table instead, and the restore
+  // becomes linear (1.1 s; 3,000: 2.5 s). `-S` only lists the table (its output is
+  // discarded), so nothing else changes. 0 turns this off.
+  bool nft_flavor = false;
+  size_t nft_whole_table_min_chains = 1000;
 };
 
 // A parsed `iptables --version` ("iptables v1.8.9 (nf_tables)" -> {1, 8, 9}).
 struct IptablesVersion {
   int major = 0, minor = 0, patch = 0;
+  bool nf_tables = false;  // "(nf_tables)" after the version: the iptables-nft flavour
   bool AtLeast(int ma, int mi, int pa) const;
 };
 absl::StatusOr<IptablesVersion> ParseIptablesVersion(absl::string_view output);
@@ -107,6 +118,11 @@ struct ChainFilterResult {
 // does not delete, and whose digest equals previous[table][NAME]. Lines of other kinds
 // are always kept, and so is any chain they name other than with -A or -X.
 ChainFilterResult FilterUnchangedChains(absl::string_view payload, const ChainDigests* previous);
+
+// `payload` with a `-S` line right after the "*table" line of every table section that
+// declares at least `min_chains` chains (see IptablesBackendOptions::nft_flavor); the
+// payload unchanged when no section does.
+std::string WithWholeTableCache(absl::string_view payload, size_t min_chains);
 
 // The chains `iptables-save` output declares (":NAME POLICY [p:b]" lines).
 absl::flat_hash_set<std::string> ChainsFromSave(absl::string_view save_output);

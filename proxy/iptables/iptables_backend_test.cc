@@ -65,10 +65,54 @@ TEST(ParseIptablesVersionTest, Parses) {
   EXPECT_EQ(v->minor, 8);
   EXPECT_EQ(v->patch, 9);
   EXPECT_TRUE(v->AtLeast(1, 6, 2));
+  EXPECT_TRUE(v->nf_tables);
+  v = ParseIptablesVersion("iptables v1.8.9 (legacy)\n");
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->nf_tables);
   v = ParseIptablesVersion("iptables v1.4.21");
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->AtLeast(1, 6, 2));
+  EXPECT_FALSE(v->nf_tables);
   EXPECT_FALSE(ParseIptablesVersion("garbage").ok());
+}
+
+TEST(WithWholeTableCacheTest, ListsFirstOnlyInSectionsWithManyChains) {
+  const std::string payload =
+      "*filter\n:KUBE-SERVICES - [0:0]\nCOMMIT\n"
+      "*nat\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-A - [0:0]\n:KUBE-SEP-B - [0:0]\n"
+      "-A KUBE-SVC-A -j KUBE-SEP-B\nCOMMIT\n";
+  EXPECT_EQ(WithWholeTableCache(payload, 3),
+            "*filter\n:KUBE-SERVICES - [0:0]\nCOMMIT\n"
+            "*nat\n-S\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-A - [0:0]\n:KUBE-SEP-B - [0:0]\n"
+            "-A KUBE-SVC-A -j KUBE-SEP-B\nCOMMIT\n");
+  EXPECT_EQ(WithWholeTableCache(payload, 1),
+            "*filter\n-S\n:KUBE-SERVICES - [0:0]\nCOMMIT\n"
+            "*nat\n-S\n:KUBE-SERVICES - [0:0]\n:KUBE-SVC-A - [0:0]\n:KUBE-SEP-B - [0:0]\n"
+            "-A KUBE-SVC-A -j KUBE-SEP-B\nCOMMIT\n");
+  EXPECT_EQ(WithWholeTableCache(payload, 4), payload);
+  EXPECT_EQ(WithWholeTableCache(payload, 0), payload);  // off
+  EXPECT_EQ(WithWholeTableCache("", 1), "");
+  EXPECT_EQ(WithWholeTableCache("*nat\n:A - [0:0]", 1), "*nat\n-S\n:A - [0:0]");
+}
+
+TEST(IptablesBackendTest, NftFlavorListsTheTableFirstInLargeRestores) {
+  StateBuilder b;
+  b.Service("ns1", "svc1", "p80", "172.30.0.41", 80);
+  b.Endpoint("ns1", "svc1", "p80", "10.0.1.1", 80);
+  b.Endpoint("ns1", "svc1", "p80", "10.0.1.2", 80);
+  IptablesBackendOptions options = TestOptions();
+  options.nft_whole_table_min_chains = 7;  // nat declares 7 chains here, filter 6
+  for (const std::string version : {"v1.8.9 (nf_tables)", "v1.8.9 (legacy)"}) {
+    SCOPED_TRACE(version);
+    Fixture f = NewBackend(options, version);
+    ASSERT_TRUE(f.backend->Sync(b.Build(), Full()).ok());
+    const std::string& input = f.ipt->calls().back().input;
+    bool nft = absl::StrContains(version, "nf_tables");
+    EXPECT_EQ(absl::StrContains(input, "*nat\n-S\n"), nft);
+    EXPECT_FALSE(absl::StrContains(input, "*filter\n-S\n"));  // few chains there
+    EXPECT_FALSE(absl::StrContains(f.backend->last_payload(), "-S\n"));
+    EXPECT_TRUE(f.ipt->HasChain("nat", "KUBE-SEP-SNQ3ZNILQDEJNDQO"));
+  }
 }
 
 TEST(ChainsFromSaveTest, ListsDeclaredChains) {
