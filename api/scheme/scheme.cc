@@ -6,6 +6,8 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "api/apps/v1/apps.pb.h"
+#include "api/autoscaling/v1/autoscaling.pb.h"
 #include "api/coordination/v1/coordination.pb.h"
 #include "api/core/v1/core.pb.h"
 #include "api/discovery/v1/discovery.pb.h"
@@ -86,6 +88,8 @@ Scheme* BuildBuiltin() {
                               "discovery.k8s.io/v1"));
   must(s->RegisterObjectKinds(coordination::v1::Lease::descriptor()->file(),
                               "coordination.k8s.io/v1"));
+  must(s->RegisterObjectKinds(apps::v1::Deployment::descriptor()->file(), "apps/v1"));
+  must(s->RegisterObjectKinds(autoscaling::v1::Scale::descriptor()->file(), "autoscaling/v1"));
   // meta/v1 kinds that API servers return with apiVersion v1.
   must(s->Register("v1", "Status", &meta::v1::Status::default_instance()));
   must(s->Register("v1", "APIVersions", &meta::v1::APIVersions::default_instance()));

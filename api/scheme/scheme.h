@@ -33,7 +33,8 @@ class Scheme {
  public:
   Scheme() = default;
 
-  // Every built-in type of api/: core/v1, discovery.k8s.io/v1, coordination.k8s.io/v1
+  // Every built-in type of api/: core/v1, apps/v1, autoscaling/v1 (Scale),
+  // discovery.k8s.io/v1, coordination.k8s.io/v1
   // and the meta/v1 kinds an API server returns (Status, discovery documents).
   static const Scheme& Builtin();
 
