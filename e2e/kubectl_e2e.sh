@@ -153,7 +153,7 @@ stop_server() {
 
 # kind/namespace/name resourceVersion uid of the objects this test keeps across the restart.
 snapshot() {
-  k get namespaces,pods,services,configmaps,leases.coordination.k8s.io,endpointslices.discovery.k8s.io \
+  k get namespaces,pods,services,configmaps,leases.coordination.k8s.io,endpointslices.discovery.k8s.io,deployments.apps,daemonsets.apps \
     -A -o jsonpath='{range .items[*]}{.kind}/{.metadata.namespace}/{.metadata.name} {.metadata.resourceVersion} {.metadata.uid}{"\n"}{end}' \
     >/dev/null
   sort <<<"$out"
@@ -175,12 +175,14 @@ k version -o json
 expect_match "$out" '"gitVersion": "v1\.[0-9]+\.[0-9]+' "server gitVersion"
 expect_match "$out" '"serverVersion"' "version -o json"
 k api-versions
-expect_eq "$out" $'coordination.k8s.io/v1\ndiscovery.k8s.io/v1\nv1' "api-versions"
+expect_eq "$out" $'apps/v1\ncoordination.k8s.io/v1\ndiscovery.k8s.io/v1\nv1' "api-versions"
 k api-resources
 for row in 'configmaps +cm +v1 +true +ConfigMap' 'namespaces +ns +v1 +false +Namespace' \
   'pods +po +v1 +true +Pod' 'services +svc +v1 +true +Service' \
   'leases +coordination.k8s.io/v1 +true +Lease' \
-  'endpointslices +discovery.k8s.io/v1 +true +EndpointSlice'; do
+  'endpointslices +discovery.k8s.io/v1 +true +EndpointSlice' \
+  'deployments +deploy +apps/v1 +true +Deployment' 'daemonsets +ds +apps/v1 +true +DaemonSet' \
+  'replicasets +rs +apps/v1 +true +ReplicaSet'; do
   expect_match "$out" "^$row\$" "api-resources row"
 done
 k api-resources --namespaced=false -o name
@@ -648,6 +650,136 @@ expect_match "$out" '^AddressType: +IPv4$' "describe endpointslice"
 expect_match "$out" '^  - Addresses: +10.244.0.5$' "describe endpointslice endpoints"
 k get leases -n "$ns"
 expect_match "$out" '^web-leader +web-0 +[0-9]+s$' "lease row"
+
+section "apps/v1: deployments, replicasets, daemonsets, scale"
+# The manifests live here, not in e2e/testdata (applied as a whole above).
+cat >"$tmp/deployment.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: nginx-deployment
+  labels:
+    app: nginx
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: nginx
+  template:
+    metadata:
+      labels:
+        app: nginx
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.14.2
+        ports:
+        - containerPort: 80
+YAML
+cat >"$tmp/daemonset.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: multitool-1
+spec:
+  selector:
+    matchLabels:
+      app: multitool-1
+  template:
+    metadata:
+      labels:
+        app: multitool-1
+    spec:
+      nodeSelector:
+        kubernetes.io/os: linux
+      containers:
+      - name: multitool
+        image: wbitt/network-multitool
+YAML
+cat >"$tmp/replicaset.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: frontend
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      tier: frontend
+  template:
+    metadata:
+      labels:
+        tier: frontend
+    spec:
+      containers:
+      - name: php-redis
+        image: gcr.io/google_samples/gb-frontend:v3
+YAML
+k apply -f "$tmp/deployment.yaml"
+expect_eq "$out" "deployment.apps/nginx-deployment created" "apply deployment"
+k get deploy nginx-deployment
+expect_match "$out" '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE$' "deployment header"
+expect_match "$out" '^nginx-deployment +0/2 +0 +0 +[0-9]+s$' "deployment row"
+k get deployments.apps -o wide
+expect_match "$out" '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE +CONTAINERS +IMAGES +SELECTOR$' \
+  "deployment wide header"
+expect_match "$out" '^nginx-deployment +0/2 +0 +0 +[0-9]+s +nginx +nginx:1\.14\.2 +app=nginx$' \
+  "deployment wide row"
+k get deploy nginx-deployment -o jsonpath='{.spec.strategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit} {.spec.progressDeadlineSeconds} {.metadata.generation}'
+expect_eq "$out" "25% 10 600 1" "deployment defaults"
+k scale deployment nginx-deployment --replicas=3
+expect_eq "$out" "deployment.apps/nginx-deployment scaled" "kubectl scale"
+k get deploy nginx-deployment -o jsonpath='{.spec.replicas} {.metadata.generation}'
+expect_eq "$out" "3 2" "replicas and generation after scale"
+k get --raw /apis/apps/v1/namespaces/default/deployments/nginx-deployment/scale
+expect_match "$out" '"kind":"Scale","apiVersion":"autoscaling/v1"' "scale subresource"
+expect_match "$out" '"selector":"app=nginx"' "scale selector"
+# Re-applying the edited manifest is a strategic merge patch of apps/v1 (it also puts
+# replicas back to the manifest's 2, as kubectl's three-way merge does).
+sed 's/nginx:1.14.2/nginx:1.16.1/' "$tmp/deployment.yaml" >"$tmp/deployment-2.yaml"
+k apply -f "$tmp/deployment-2.yaml"
+expect_eq "$out" "deployment.apps/nginx-deployment configured" "re-apply deployment"
+k get deploy nginx-deployment -o jsonpath='{.spec.replicas} {.spec.template.spec.containers[0].image}'
+expect_eq "$out" "2 nginx:1.16.1" "deployment after re-apply"
+k_fails 'field is immutable' patch deployment nginx-deployment --type merge \
+  -p '{"spec":{"selector":{"matchLabels":{"app":"other"}},"template":{"metadata":{"labels":{"app":"other"}}}}}'
+k_fails 'selector. does not match template .labels.' create -f - <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mismatched}
+spec:
+  selector: {matchLabels: {app: a}}
+  template:
+    metadata: {labels: {app: b}}
+    spec: {containers: [{name: c, image: nginx}]}
+YAML
+k create deployment hello --image=nginx:1.25 --replicas=0
+k apply -f "$tmp/replicaset.yaml"
+k get rs frontend
+expect_match "$out" '^NAME +DESIRED +CURRENT +READY +AGE$' "replicaset header"
+expect_match "$out" '^frontend +3 +0 +0 +[0-9]+s$' "replicaset row"
+k scale rs frontend --replicas=1
+k get rs frontend -o jsonpath='{.spec.replicas}'
+expect_eq "$out" 1 "replicaset replicas after scale"
+k apply -f "$tmp/daemonset.yaml"
+k get ds
+expect_match "$out" '^NAME +DESIRED +CURRENT +READY +UP-TO-DATE +AVAILABLE +NODE SELECTOR +AGE$' \
+  "daemonset header"
+expect_match "$out" '^multitool-1 +0 +0 +0 +0 +0 +kubernetes\.io/os=linux +[0-9]+s$' "daemonset row"
+k get ds multitool-1 -o jsonpath='{.spec.updateStrategy.rollingUpdate.maxUnavailable} {.spec.updateStrategy.rollingUpdate.maxSurge}'
+expect_eq "$out" "1 0" "daemonset update strategy defaults"
+# A controller writes status through /status; `get deploy` shows it.
+k patch deployment nginx-deployment --subresource=status --type merge \
+  -p '{"status":{"replicas":2,"updatedReplicas":2,"readyReplicas":2,"availableReplicas":2}}'
+k get deploy nginx-deployment --no-headers
+expect_match "$out" '^nginx-deployment +2/2 +2 +2 +[0-9]+s$' "deployment row after a status write"
+k get all -o name
+for name in deployment.apps/nginx-deployment deployment.apps/hello replicaset.apps/frontend \
+  daemonset.apps/multitool-1; do
+  expect_match "$out" "^$name\$" "get all lists $name"
+done
+k delete deployment hello
+k delete rs frontend
 
 section "explain (optional)"
 if timeout 20 kubectl explain pod.spec >"$tmp/out" 2>&1; then

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/config/version.h"
+#include "envtest/apiserver/allocator.h"
 #include "envtest/apiserver/embedded.h"
 
 namespace {
@@ -30,7 +31,9 @@ constexpr char kUsage[] =
     "  --cert-dir=DIR                 keep the CA and serving certificate in DIR\n"
     "  --data-dir=DIR                 keep objects in DIR across restarts\n"
     "  --token=TOKEN                  the bearer token clients use (default: random)\n"
-    "  --service-cluster-ip-range=CIDR  ClusterIP range (default 10.96.0.0/12)\n"
+    "  --service-cluster-ip-range=CIDR[,CIDR]  ClusterIP range (default 10.96.0.0/12);\n"
+    "                                 two CIDRs of different IP families make the server\n"
+    "                                 dual-stack (10.96.0.0/12,fd00:10:96::/112)\n"
     "  --service-node-port-range=A-B  NodePort range (default 30000-32767)\n"
     "  --min-request-timeout=SECONDS  watch length without timeoutSeconds (default 1800)\n"
     "  --version                      print the version and exit\n";
@@ -82,6 +85,9 @@ int main(int argc, char** argv) {
       if (v->empty()) return Usage("--token must not be empty");
       o.token = *v;
     } else if (auto v = value_of("--service-cluster-ip-range")) {
+      if (auto cidrs = kslice::envtest::apiserver::ParseServiceCidrs(*v); !cidrs.ok()) {
+        return Usage(std::string(cidrs.status().message()));
+      }
       o.service_cluster_ip_range = *v;
     } else if (auto v = value_of("--service-node-port-range")) {
       std::vector<std::string> parts = absl::StrSplit(*v, '-');

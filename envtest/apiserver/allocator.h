@@ -1,8 +1,9 @@
 // Service address and port allocation, as kube-apiserver's service registry does it
 // (pkg/registry/core/service/ipallocator and portallocator):
-//   - ClusterIPs come from the service CIDR (default 10.96.0.0/12); the network and
-//     broadcast addresses are never handed out; the first address is the
-//     `kubernetes` service's. A requested address must be in range and free. Dynamic
+//   - ClusterIPs come from the service CIDR (default 10.96.0.0/12), or from one CIDR per
+//     IP family on a dual-stack server ("10.96.0.0/12,fd00:10:96::/112"); the network
+//     address (and IPv4's broadcast address) is never handed out; the first address is
+//     the `kubernetes` service's. A requested address must be in range and free. Dynamic
 //     allocation prefers the upper part of the range, leaving the lower part
 //     (min(max(16, size/16), 256) addresses) to static requests, as upstream's
 //     ServiceIPStaticSubrange does.
@@ -13,6 +14,7 @@
 #ifndef KSLICE_ENVTEST_APISERVER_ALLOCATOR_H_
 #define KSLICE_ENVTEST_APISERVER_ALLOCATOR_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -49,9 +51,19 @@ class RangeAllocator {
   std::mt19937_64 rng_;
 };
 
+enum class IpFamily { kIPv4, kIPv6 };
+
+// "IPv4" / "IPv6", the Service spec.ipFamilies spelling.
+const char* IpFamilyName(IpFamily family);
+// The family of an IP address string; nullopt when it is not an IP address.
+std::optional<IpFamily> IpFamilyOf(absl::string_view ip);
+
+// The addresses of one service CIDR (one IP family).
 class ClusterIpAllocator {
  public:
-  // `cidr` is an IPv4 CIDR ("10.96.0.0/12") with at least 4 addresses.
+  // `cidr` is an IPv4 CIDR of /30 or larger ("10.96.0.0/12") or an IPv6 CIDR of /108
+  // (2^20 addresses, as kube-apiserver's bitmap allocator requires) to /126
+  // ("fd00:10:96::/112").
   static absl::StatusOr<std::unique_ptr<ClusterIpAllocator>> Create(absl::string_view cidr,
                                                                    uint64_t seed = 1);
   // Errors: InvalidArgument "... is not a valid IP", OutOfRange "provided IP is not
@@ -61,16 +73,30 @@ class ClusterIpAllocator {
   absl::StatusOr<std::string> AllocateNext();
   void Release(absl::string_view ip);
   bool Contains(absl::string_view ip) const;
-  // The first usable address (the `kubernetes` service's): 10.96.0.1.
+  // The first usable address (the `kubernetes` service's): 10.96.0.1, fd00:10:96::1.
   std::string FirstAddress() const;
   const std::string& cidr() const { return cidr_; }
+  IpFamily family() const { return family_; }
+  size_t Used() const { return range_.Used(); }
 
  private:
-  ClusterIpAllocator(std::string cidr, uint32_t network, uint32_t size, uint64_t seed);
+  ClusterIpAllocator(std::string cidr, IpFamily family, std::array<uint8_t, 16> network,
+                     uint64_t size, uint64_t seed);
+  // The offset of `ip` from the network address; nullopt when not in this CIDR.
+  std::optional<uint64_t> OffsetOf(absl::string_view ip) const;
+  std::string AddressAt(uint64_t offset) const;
+
   std::string cidr_;
-  uint32_t network_;
-  RangeAllocator range_;  // offsets 1 .. size-2
+  IpFamily family_;
+  std::array<uint8_t, 16> network_;  // IPv4 in the first 4 bytes
+  uint64_t size_;
+  RangeAllocator range_;  // offsets 1 .. size-2 (IPv4), 1 .. size-1 (IPv6)
 };
+
+// The --service-cluster-ip-range value: one CIDR, or two of different families
+// separated by a comma (primary first), as kube-apiserver accepts it.
+absl::StatusOr<std::vector<std::unique_ptr<ClusterIpAllocator>>> ParseServiceCidrs(
+    absl::string_view ranges, uint64_t seed = 1);
 
 class NodePortAllocator {
  public:

@@ -11,12 +11,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/apps/v1/apps.pb.h"
+#include "api/autoscaling/v1/autoscaling.pb.h"
 #include "api/codec/canonical.h"
 #include "api/codec/codec.h"
 #include "api/codec/object.h"
 #include "api/core/v1/core.pb.h"
 #include "api/discovery/v1/discovery.pb.h"
 #include "api/fields/selector.h"
+#include "api/labels/meta_selector.h"
 #include "api/labels/selector.h"
 #include "api/meta/v1/meta.pb.h"
 #include "api/scheme/scheme.h"
@@ -119,8 +122,8 @@ absl::StatusOr<std::unique_ptr<APIServer>> APIServer::Create(ServerOptions optio
 }
 
 absl::Status APIServer::Init() {
-  absl::StatusOr<std::unique_ptr<ClusterIpAllocator>> ips =
-      ClusterIpAllocator::Create(options_.service_cluster_ip_range);
+  absl::StatusOr<std::vector<std::unique_ptr<ClusterIpAllocator>>> ips =
+      ParseServiceCidrs(options_.service_cluster_ip_range);
   if (!ips.ok()) return ips.status();
   cluster_ips_ = std::move(*ips);
   if (options_.node_port_first < 1 || options_.node_port_last > 65535 ||
@@ -141,7 +144,7 @@ absl::Status APIServer::Init() {
   for (const Object& o : services->items) {
     const auto& svc = static_cast<const core::Service&>(*o);
     for (const std::string& ip : svc.spec().clusterips()) {
-      if (cluster_ips_->Contains(ip)) (void)cluster_ips_->Allocate(ip);
+      if (ClusterIpAllocator* a = IpAllocatorHolding(ip)) (void)a->Allocate(ip);
     }
     for (const core::ServicePort& p : svc.spec().ports()) {
       if (p.nodeport() > 0) (void)node_ports_->Allocate(p.nodeport());
@@ -177,10 +180,11 @@ absl::Status APIServer::Bootstrap() {
   (*svc.mutable_metadata()->mutable_labels())["provider"] = "kubernetes";
   core::ServiceSpec* spec = svc.mutable_spec();
   spec->set_type("ClusterIP");
-  spec->set_clusterip(cluster_ips_->FirstAddress());
-  spec->add_clusterips(cluster_ips_->FirstAddress());
+  ClusterIpAllocator& primary = *cluster_ips_.front();
+  spec->set_clusterip(primary.FirstAddress());
+  spec->add_clusterips(primary.FirstAddress());
   spec->set_sessionaffinity("None");
-  spec->add_ipfamilies("IPv4");
+  spec->add_ipfamilies(IpFamilyName(primary.family()));
   spec->set_ipfamilypolicy("SingleStack");
   spec->set_internaltrafficpolicy("Cluster");
   core::ServicePort* port = spec->add_ports();
@@ -194,7 +198,7 @@ absl::Status APIServer::Bootstrap() {
   absl::StatusOr<storage::Object> existing =
       store_->Get({"", "services"}, "default", "kubernetes");
   if (existing.ok()) return absl::OkStatus();
-  if (absl::Status s = cluster_ips_->Allocate(spec->clusterip()); !s.ok()) {
+  if (absl::Status s = primary.Allocate(spec->clusterip()); !s.ok()) {
     // Already taken by something else restored from disk: leave it.
     return absl::OkStatus();
   }
@@ -285,6 +289,7 @@ absl::StatusOr<Response> APIServer::Serve(Call& call) {
   }
   const std::string& sub = call.info.subresource;
   if (!sub.empty() && !(sub == "status" && HasStatusSubresource(*call.config)) &&
+      !(sub == "scale" && HasScaleSubresource(*call.config)) &&
       !(sub == "binding" && call.info.resource == "pods") &&
       !(sub == "finalize" && call.info.resource == "namespaces")) {
     return NotFoundPathError();
@@ -301,13 +306,18 @@ absl::StatusOr<Response> APIServer::Serve(Call& call) {
   call.field_manager = call.query.Get("fieldManager");
 
   const std::string& verb = call.info.verb;
-  bool list_like = verb == "list" || verb == "watch" || verb == "get";
+  // Scale has no table printer and no partial form here: plain objects only.
+  bool list_like = (verb == "list" || verb == "watch" || verb == "get") && sub != "scale";
   absl::StatusOr<Negotiated> out =
       NegotiateResponse(req.Header("Accept"), /*allow_transform=*/list_like, verb == "watch");
   if (!out.ok()) return out.status();
   call.out = *out;
   call.pretty = call.pretty || out->pretty;
 
+  if (sub == "scale") {
+    if (verb == "get" || verb == "update" || verb == "patch") return ServeScale(call);
+    return MethodNotAllowedError();
+  }
   if (verb == "get") return Get(call);
   if (verb == "list") return List(call);
   if (verb == "watch") return Watch(call);
@@ -746,6 +756,7 @@ absl::Status APIServer::PrepareNewObject(const ResourceConfig& config, Message* 
   PrepareForCreate(obj);
   NormalizePodIps(obj);
   if (hooks_.defaults) hooks_.defaults(obj);
+  if (absl::Status s = InitServiceIpFamilies(obj, nullptr); !s.ok()) return s;
   if (hooks_.validate_create) {
     // The store picks a generated name; validate with a stand-in of the same shape.
     const Message* subject = obj;
@@ -826,6 +837,7 @@ absl::StatusOr<storage::UpdateResult> APIServer::UpdateWithStrategy(
           PatchAllocatedValues(o, *current);
           NormalizePodIps(o);
           if (hooks_.defaults) hooks_.defaults(o);
+          if (absl::Status s = InitServiceIpFamilies(o, current); !s.ok()) return s;
           const auto& old_meta = storage::MetaOf(*current);
           const auto& new_meta = storage::MetaOf(*o);
           // Removing the last finalizer of an object being deleted deletes it.
@@ -973,7 +985,8 @@ absl::StatusOr<Response> APIServer::PatchObject(Call& call) {
                                   "application/merge-patch+json, application/apply-patch+yaml",
                                   call.config->key.group.empty() ||
                                           call.config->key.group == "discovery.k8s.io" ||
-                                          call.config->key.group == "coordination.k8s.io"
+                                          call.config->key.group == "coordination.k8s.io" ||
+                                          call.config->key.group == "apps"
                                       ? ", application/strategic-merge-patch+json"
                                       : ""));
   }
@@ -1039,6 +1052,172 @@ absl::StatusOr<Response> APIServer::PatchObject(Call& call) {
       /*track=*/kind != PatchKind::kApply);
   if (!r.ok()) return r.status();
   return ObjectResponse(call, r->created ? 201 : 200, *r->object);
+}
+
+// ---------------------------------------------------------------------------
+// The scale subresource (deployments, replicasets): autoscaling/v1 Scale over
+// spec.replicas, as upstream's ScaleREST (pkg/registry/apps/deployment/storage).
+
+namespace {
+
+namespace apps = kslice::api::apps::v1;
+namespace autoscaling = kslice::api::autoscaling::v1;
+
+// The Scale of a Deployment or ReplicaSet: name, namespace, uid, resourceVersion and
+// creationTimestamp of the parent; spec.replicas; status.replicas and the selector in
+// its string form.
+absl::StatusOr<autoscaling::Scale> ScaleOf(const Message& parent) {
+  const kslice::api::meta::v1::LabelSelector* selector = nullptr;
+  int32_t want = 0;
+  int32_t have = 0;
+  if (const auto* d = dynamic_cast<const apps::Deployment*>(&parent)) {
+    want = d->spec().replicas();
+    have = d->status().replicas();
+    if (d->spec().has_selector()) selector = &d->spec().selector();
+  } else if (const auto* rs = dynamic_cast<const apps::ReplicaSet*>(&parent)) {
+    want = rs->spec().replicas();
+    have = rs->status().replicas();
+    if (rs->spec().has_selector()) selector = &rs->spec().selector();
+  } else {
+    return InternalServerError("no scale subresource for this kind");
+  }
+  absl::StatusOr<labels::Selector> sel = labels::FromLabelSelector(selector);
+  if (!sel.ok()) return InternalServerError(sel.status().message());
+  autoscaling::Scale scale;
+  const auto& pm = storage::MetaOf(parent);
+  auto* m = scale.mutable_metadata();
+  m->set_name(pm.name());
+  m->set_namespace_(pm.namespace_());
+  m->set_uid(pm.uid());
+  m->set_resourceversion(pm.resourceversion());
+  if (pm.has_creationtimestamp()) *m->mutable_creationtimestamp() = pm.creationtimestamp();
+  scale.mutable_spec()->set_replicas(want);
+  scale.mutable_status()->set_replicas(have);
+  scale.mutable_status()->set_selector(sel->String());
+  if (absl::Status s = codec::Canonicalize(&scale); !s.ok()) {
+    return InternalServerError(s.message());
+  }
+  return scale;
+}
+
+void SetReplicas(Message* parent, int32_t replicas) {
+  if (auto* d = dynamic_cast<apps::Deployment*>(parent)) {
+    d->mutable_spec()->set_replicas(replicas);
+  } else if (auto* rs = dynamic_cast<apps::ReplicaSet*>(parent)) {
+    rs->mutable_spec()->set_replicas(replicas);
+  }
+}
+
+// What the patch hook needs to patch a Scale.
+const ResourceConfig& ScaleConfig() {
+  static const ResourceConfig* config = [] {
+    auto* c = new ResourceConfig;
+    c->key = {"autoscaling", "scale"};
+    c->kind = "Scale";
+    c->api_version = "autoscaling/v1";
+    c->prototype = &autoscaling::Scale::default_instance();
+    return c;
+  }();
+  return *config;
+}
+
+}  // namespace
+
+absl::StatusOr<Response> APIServer::ServeScale(Call& call) {
+  const ResourceConfig& config = *call.config;
+  const std::string name = call.info.name;
+  if (name.empty()) return MethodNotAllowedError();
+  if (call.info.verb == "get") {
+    storage::GetOptions opts;
+    opts.resource_version = call.query.Get("resourceVersion");
+    absl::StatusOr<Object> obj = store_->Get(config.key, call.info.ns, name, opts);
+    if (!obj.ok()) return obj.status();
+    absl::StatusOr<autoscaling::Scale> scale = ScaleOf(**obj);
+    if (!scale.ok()) return scale.status();
+    return ObjectResponse(call, 200, *scale);
+  }
+
+  // PUT carries a whole Scale; PATCH a patch of the current Scale.
+  std::optional<autoscaling::Scale> body;
+  PatchRequest pr;
+  if (call.info.verb == "update") {
+    absl::StatusOr<codec::Format> format = NegotiateRequest(call.req.Header("Content-Type"));
+    if (!format.ok()) return format.status();
+    body.emplace();
+    if (absl::Status s = codec::DecodeInto(call.req.body, *format, &*body); !s.ok()) {
+      return storage::BadRequestError(
+          absl::StrCat("the body of the request could not be decoded: ", s.message()));
+    }
+    if (body->metadata().name() != name) {
+      return storage::BadRequestError(absl::StrCat("the name of the object (",
+                                                   body->metadata().name(),
+                                                   ") does not match the name on the URL (",
+                                                   name, ")"));
+    }
+  } else {
+    std::string type = BaseMediaType(call.req.Header("Content-Type"));
+    if (type == "application/json-patch+json") {
+      pr.kind = PatchKind::kJson;
+    } else if (type == "application/merge-patch+json") {
+      pr.kind = PatchKind::kMerge;
+    } else if (type == "application/strategic-merge-patch+json") {
+      pr.kind = PatchKind::kStrategic;
+    } else {
+      return HttpError(415, "UnsupportedMediaType",
+                       "the body of the request was in an unknown format - accepted media types "
+                       "include: application/json-patch+json, application/merge-patch+json, "
+                       "application/strategic-merge-patch+json");
+    }
+    if (!hooks_.patch) return UnsupportedMediaTypeError(type);
+    pr.body = call.req.body;
+    pr.manager = ManagerFor(call, "patch");
+    pr.subresource = "scale";
+  }
+  absl::StatusOr<storage::UpdateResult> r = UpdateWithStrategy(
+      config, call.info.ns, name,
+      [&](const Message* current) -> absl::StatusOr<std::unique_ptr<Message>> {
+        if (current == nullptr) return storage::NotFoundError(config.key, name);
+        autoscaling::Scale want;
+        if (body) {
+          want = *body;
+        } else {
+          absl::StatusOr<autoscaling::Scale> cur = ScaleOf(*current);
+          if (!cur.ok()) return cur.status();
+          absl::StatusOr<std::unique_ptr<Message>> patched =
+              hooks_.patch(ScaleConfig(), &*cur, pr, call.info.ns, name);
+          if (!patched.ok()) return patched.status();
+          want.CopyFrom(**patched);
+        }
+        // ValidateScale.
+        if (want.spec().replicas() < 0) {
+          return storage::InvalidError(
+              "autoscaling", "Scale", name,
+              {storage::InvalidRenderedFieldError("spec.replicas",
+                                                  absl::StrCat(want.spec().replicas()),
+                                                  "must be greater than or equal to 0")});
+        }
+        const auto& cm = storage::MetaOf(*current);
+        // A resourceVersion in the Scale is a precondition on the parent.
+        if (!want.metadata().resourceversion().empty() &&
+            want.metadata().resourceversion() != cm.resourceversion()) {
+          return storage::ConflictError(config.key, name);
+        }
+        if (!want.metadata().uid().empty() && want.metadata().uid() != cm.uid()) {
+          return storage::ConflictError(
+              config.key, name,
+              absl::StrCat("Precondition failed: UID in precondition: ", want.metadata().uid(),
+                           ", UID in object meta: ", cm.uid()));
+        }
+        std::unique_ptr<Message> next = storage::CopyObject(*current);
+        SetReplicas(next.get(), want.spec().replicas());
+        return next;
+      },
+      "scale", /*allow_create=*/false, call.dry_run,
+      ManagerFor(call, body ? "update" : "patch"));
+  if (!r.ok()) return r.status();
+  absl::StatusOr<autoscaling::Scale> scale = ScaleOf(*r->object);
+  if (!scale.ok()) return scale.status();
+  return ObjectResponse(call, 200, *scale);
 }
 
 // ---------------------------------------------------------------------------
@@ -1337,6 +1516,18 @@ absl::StatusOr<Response> APIServer::CreateBinding(Call& call) {
 // ---------------------------------------------------------------------------
 // Service IPs and ports
 
+namespace {
+
+// Go's %#v of a []string: []string{"10.96.0.10", "fd00::10"}.
+std::string GoStringSlice(const google::protobuf::RepeatedPtrField<std::string>& list) {
+  if (list.empty()) return "[]string(nil)";
+  std::vector<std::string> quoted;
+  for (const std::string& s : list) quoted.push_back(storage::GoQuote(s));
+  return absl::StrCat("[]string{", absl::StrJoin(quoted, ", "), "}");
+}
+
+}  // namespace
+
 absl::Status APIServer::AllocateServiceResources(Message* obj, const Message* old, bool dry_run,
                                                  std::vector<std::function<void()>>* undo) {
   (void)dry_run;  // allocations of a dry run are undone by the caller
@@ -1348,50 +1539,57 @@ absl::Status APIServer::AllocateServiceResources(Message* obj, const Message* ol
   std::string type = spec->type().empty() ? "ClusterIP" : spec->type();
   std::vector<storage::FieldError> errs;
 
-  // ClusterIP.
-  if (type == "ExternalName") {
-    // No address; an update to ExternalName releases it (after the write).
-  } else {
-    if (prev != nullptr && spec->clusterip().empty() && spec->clusterips_size() == 0 &&
-        !prev->spec().clusterip().empty()) {
-      spec->set_clusterip(prev->spec().clusterip());
-      *spec->mutable_clusterips() = prev->spec().clusterips();
-    }
-    if (spec->clusterip().empty() && spec->clusterips_size() > 0) {
-      spec->set_clusterip(spec->clusterips(0));
-    }
-    const std::string requested = spec->clusterip();
-    bool held = prev != nullptr && prev->spec().clusterip() == requested && !requested.empty();
-    if (requested == "None") {
+  // ClusterIPs: one per family in spec.ipFamilies (InitServiceIpFamilies settled them),
+  // requested ones taken from their family's CIDR, missing ones allocated; addresses
+  // the stored service holds are kept.
+  if (type != "ExternalName") {
+    if (spec->clusterip() == "None") {
       spec->clear_clusterips();
       spec->add_clusterips("None");
-    } else if (!held) {
-      if (requested.empty()) {
-        absl::StatusOr<std::string> ip = cluster_ips_->AllocateNext();
+    } else {
+      std::vector<std::string> ips(spec->clusterips().begin(), spec->clusterips().end());
+      auto held = [&](const std::string& ip) {
+        if (prev == nullptr) return false;
+        for (const std::string& p : prev->spec().clusterips()) {
+          if (p == ip) return true;
+        }
+        return false;
+      };
+      const std::string requested_list = GoStringSlice(spec->clusterips());
+      bool failed = false;
+      for (int i = 0; i < spec->ipfamilies_size() && i < 2; ++i) {
+        const IpFamily family =
+            spec->ipfamilies(i) == "IPv6" ? IpFamily::kIPv6 : IpFamily::kIPv4;
+        ClusterIpAllocator* alloc = IpAllocatorFor(family);
+        if (alloc == nullptr) continue;  // refused by InitServiceIpFamilies
+        if (static_cast<size_t>(i) < ips.size() && !ips[i].empty()) {
+          const std::string ip = ips[i];
+          if (held(ip)) continue;
+          if (absl::Status st = alloc->Allocate(ip); !st.ok()) {
+            errs.push_back(storage::InvalidRenderedFieldError(
+                "spec.clusterIPs", requested_list,
+                absl::StrCat("failed to allocate IP ", ip, ": ", st.message())));
+            failed = true;
+          } else {
+            undo->push_back([alloc, ip] { alloc->Release(ip); });
+          }
+          continue;
+        }
+        absl::StatusOr<std::string> ip = alloc->AllocateNext();
         if (!ip.ok()) return InternalServerError(ip.status().message());
-        spec->set_clusterip(*ip);
         std::string copy = *ip;
-        undo->push_back([this, copy] { cluster_ips_->Release(copy); });
-      } else if (absl::Status s = cluster_ips_->Allocate(requested); !s.ok()) {
-        errs.push_back(storage::FieldError::Invalid(
-            "spec.clusterIPs", absl::StrCat("[]string{\"", requested, "\"}"),
-            absl::StrCat("failed to allocate IP ", requested, ": ", s.message())));
-        // The value is printed Go-style; drop the quoting added by Invalid.
-        errs.back().body = absl::StrCat("Invalid value: []string{\"", requested,
-                                        "\"}: failed to allocate IP ", requested, ": ",
-                                        s.message());
-      } else {
-        undo->push_back([this, requested] { cluster_ips_->Release(requested); });
+        undo->push_back([alloc, copy] { alloc->Release(copy); });
+        if (static_cast<size_t>(i) < ips.size()) {
+          ips[i] = *ip;
+        } else {
+          ips.push_back(*ip);
+        }
       }
-      if (errs.empty()) {
+      if (!failed) {
         spec->clear_clusterips();
-        spec->add_clusterips(spec->clusterip());
+        for (const std::string& ip : ips) spec->add_clusterips(ip);
+        if (!ips.empty()) spec->set_clusterip(ips[0]);
       }
-    }
-    if (spec->ipfamilies_size() == 0 && spec->clusterip() != "None") spec->add_ipfamilies("IPv4");
-    if (spec->ipfamilies_size() == 0 && spec->clusterip() == "None") spec->add_ipfamilies("IPv4");
-    if (!spec->has_ipfamilypolicy() || spec->ipfamilypolicy().empty()) {
-      spec->set_ipfamilypolicy("SingleStack");
     }
   }
 
@@ -1485,11 +1683,14 @@ void APIServer::ReleaseServiceResources(const Message& message, const Message* k
     return keep->spec().healthchecknodeport() == port;
   };
   for (const std::string& ip : svc->spec().clusterips()) {
-    if (ip != "None" && !kept_ip(ip)) cluster_ips_->Release(ip);
+    if (ip == "None" || kept_ip(ip)) continue;
+    if (ClusterIpAllocator* a = IpAllocatorHolding(ip)) a->Release(ip);
   }
   if (svc->spec().clusterips_size() == 0 && !svc->spec().clusterip().empty() &&
       svc->spec().clusterip() != "None" && !kept_ip(svc->spec().clusterip())) {
-    cluster_ips_->Release(svc->spec().clusterip());
+    if (ClusterIpAllocator* a = IpAllocatorHolding(svc->spec().clusterip())) {
+      a->Release(svc->spec().clusterip());
+    }
   }
   for (const core::ServicePort& p : svc->spec().ports()) {
     if (p.nodeport() > 0 && !kept_port(p.nodeport())) node_ports_->Release(p.nodeport());
@@ -1497,6 +1698,98 @@ void APIServer::ReleaseServiceResources(const Message& message, const Message* k
   if (svc->spec().healthchecknodeport() > 0 && !kept_port(svc->spec().healthchecknodeport())) {
     node_ports_->Release(svc->spec().healthchecknodeport());
   }
+}
+
+ClusterIpAllocator* APIServer::IpAllocatorFor(IpFamily family) const {
+  for (const auto& a : cluster_ips_) {
+    if (a->family() == family) return a.get();
+  }
+  return nullptr;
+}
+
+ClusterIpAllocator* APIServer::IpAllocatorHolding(absl::string_view ip) const {
+  for (const auto& a : cluster_ips_) {
+    if (a->Contains(ip)) return a.get();
+  }
+  return nullptr;
+}
+
+absl::Status APIServer::InitServiceIpFamilies(Message* obj, const Message* old) {
+  auto* svc = dynamic_cast<core::Service*>(obj);
+  if (svc == nullptr) return absl::OkStatus();
+  const auto* prev = dynamic_cast<const core::Service*>(old);
+  core::ServiceSpec* spec = svc->mutable_spec();
+  const std::string type = spec->type().empty() ? "ClusterIP" : spec->type();
+  if (type == "ExternalName") return absl::OkStatus();
+
+  // clusterIP and clusterIPs[0] are one value (the registry's normalizeClusterIPs).
+  if (!spec->clusterip().empty() && spec->clusterips_size() == 0) {
+    spec->add_clusterips(spec->clusterip());
+  } else if (spec->clusterip().empty() && spec->clusterips_size() > 0) {
+    spec->set_clusterip(spec->clusterips(0));
+  }
+  const bool dual = cluster_ips_.size() > 1;
+  const IpFamily primary = cluster_ips_.front()->family();
+  auto other = [](IpFamily f) { return f == IpFamily::kIPv4 ? IpFamily::kIPv6 : IpFamily::kIPv4; };
+
+  // An update to SingleStack that keeps the stored two addresses / families drops the
+  // second (a dual-stack service downgraded; its secondary address is released after the
+  // write).
+  if (prev != nullptr && spec->has_ipfamilypolicy() && spec->ipfamilypolicy() == "SingleStack") {
+    const core::ServiceSpec& ps = prev->spec();
+    auto same = [](const auto& a, const auto& b) {
+      return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+    };
+    if (spec->clusterips_size() == 2 && same(spec->clusterips(), ps.clusterips())) {
+      spec->mutable_clusterips()->RemoveLast();
+    }
+    if (spec->ipfamilies_size() == 2 && same(spec->ipfamilies(), ps.ipfamilies())) {
+      spec->mutable_ipfamilies()->RemoveLast();
+    }
+  }
+
+  // Families from the addresses given (validation reports a mismatch with ipFamilies).
+  for (int i = 0; i < spec->clusterips_size(); ++i) {
+    const std::string& ip = spec->clusterips(i);
+    if (ip == "None") break;
+    std::optional<IpFamily> fam = IpFamilyOf(ip);
+    if (!fam) break;  // not an IP: validation says so
+    if (i >= spec->ipfamilies_size()) spec->add_ipfamilies(IpFamilyName(*fam));
+  }
+
+  std::vector<storage::FieldError> errs;
+  if (spec->has_ipfamilypolicy() && spec->ipfamilypolicy() == "RequireDualStack" && !dual) {
+    errs.push_back(storage::FieldError::Invalid(
+        "spec.ipFamilyPolicy", "RequireDualStack",
+        "this cluster is not configured for dual-stack services"));
+  }
+  for (int i = 0; i < spec->ipfamilies_size(); ++i) {
+    const std::string& fam = spec->ipfamilies(i);
+    if (fam != "IPv4" && fam != "IPv6") continue;  // validation: unsupported value
+    if (IpAllocatorFor(fam == "IPv6" ? IpFamily::kIPv6 : IpFamily::kIPv4) == nullptr) {
+      errs.push_back(storage::FieldError::Invalid(absl::StrCat("spec.ipFamilies[", i, "]"), fam,
+                                                  "not configured on this cluster"));
+    }
+  }
+  if (!errs.empty()) return storage::InvalidError("", "Service", svc->metadata().name(), errs);
+
+  if (!spec->has_ipfamilypolicy() && spec->ipfamilies_size() == 2) {
+    spec->set_ipfamilypolicy("RequireDualStack");
+  }
+  // Headless without a selector: PreferDualStack unless told otherwise.
+  if (type == "ClusterIP" && spec->clusterip() == "None" && spec->selector().empty() &&
+      !spec->has_ipfamilypolicy()) {
+    spec->set_ipfamilypolicy("PreferDualStack");
+  }
+  if (!spec->has_ipfamilypolicy()) spec->set_ipfamilypolicy("SingleStack");
+  if (spec->ipfamilies_size() == 0) spec->add_ipfamilies(IpFamilyName(primary));
+  if (spec->ipfamilypolicy() != "SingleStack" && spec->ipfamilies_size() == 1 && dual) {
+    const IpFamily first = spec->ipfamilies(0) == "IPv6" ? IpFamily::kIPv6 : IpFamily::kIPv4;
+    if (spec->ipfamilies(0) == "IPv4" || spec->ipfamilies(0) == "IPv6") {
+      spec->add_ipfamilies(IpFamilyName(other(first)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace kslice::envtest::apiserver

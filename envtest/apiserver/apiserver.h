@@ -102,7 +102,9 @@ struct Hooks {
 };
 
 struct ServerOptions {
-  // Service ClusterIP range (IPv4) and NodePort range.
+  // Service ClusterIP range: one CIDR, or two of different IP families separated by a
+  // comma for a dual-stack server ("10.96.0.0/12,fd00:10:96::/112"; the first is the
+  // primary family, which single-stack services get by default). And the NodePort range.
   std::string service_cluster_ip_range = "10.96.0.0/12";
   int node_port_first = 30000;
   int node_port_last = 32767;
@@ -163,6 +165,8 @@ class APIServer {
   absl::StatusOr<Response> DeleteObject(Call& call);
   absl::StatusOr<Response> DeleteCollection(Call& call);
   absl::StatusOr<Response> CreateBinding(Call& call);
+  // deployments/scale, replicasets/scale: get, update, patch.
+  absl::StatusOr<Response> ServeScale(Call& call);
 
   absl::StatusOr<Response> ObjectResponse(Call& call, int code,
                                           const google::protobuf::Message& obj);
@@ -229,10 +233,23 @@ class APIServer {
                                         std::vector<std::function<void()>>* undo);
   void ReleaseServiceResources(const google::protobuf::Message& svc,
                                const google::protobuf::Message* keep);
+  // Services: spec.ipFamilyPolicy and spec.ipFamilies as kube-apiserver's service
+  // registry settles them (alloc.go initIPFamilyFields) from the request, the stored
+  // service (old, nullptr on create) and the server's service CIDRs, before validation:
+  // families inferred from clusterIPs, policy RequireDualStack for two families, the
+  // primary family by default, the second family added for PreferDualStack /
+  // RequireDualStack on a dual-stack server. 422 for RequireDualStack on a single-stack
+  // server and for a family the server has no CIDR for.
+  absl::Status InitServiceIpFamilies(google::protobuf::Message* obj,
+                                     const google::protobuf::Message* old);
+  // The allocator of a family / of the CIDR holding `ip`; nullptr when none.
+  ClusterIpAllocator* IpAllocatorFor(IpFamily family) const;
+  ClusterIpAllocator* IpAllocatorHolding(absl::string_view ip) const;
 
   ServerOptions options_;
   std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<ClusterIpAllocator> cluster_ips_;
+  // One per service CIDR, the primary family first.
+  std::vector<std::unique_ptr<ClusterIpAllocator>> cluster_ips_;
   std::unique_ptr<NodePortAllocator> node_ports_;
   std::unique_ptr<Controllers> controllers_;
   Hooks& hooks_ = options_.hooks;

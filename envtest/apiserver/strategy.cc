@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "api/apps/v1/apps.pb.h"
 #include "api/core/v1/core.pb.h"
 #include "envtest/storage/object.h"
 #include "google/protobuf/descriptor.h"
@@ -14,6 +15,7 @@ namespace kslice::envtest::apiserver {
 namespace {
 
 namespace core = kslice::api::core::v1;
+namespace apps = kslice::api::apps::v1;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
@@ -39,11 +41,24 @@ void CopyField(Message* to, const Message& from, absl::string_view name) {
   }
 }
 
+// The kinds whose status changes only through /status (the main resource keeps it).
+bool IsStatusKind(const Message& m) {
+  return dynamic_cast<const core::Pod*>(&m) || dynamic_cast<const core::Service*>(&m) ||
+         dynamic_cast<const core::Node*>(&m) || dynamic_cast<const core::Namespace*>(&m) ||
+         dynamic_cast<const apps::Deployment*>(&m) || dynamic_cast<const apps::ReplicaSet*>(&m) ||
+         dynamic_cast<const apps::DaemonSet*>(&m);
+}
+
 }  // namespace
 
 bool HasStatusSubresource(const storage::ResourceConfig& c) {
   return Is(c, "", "pods") || Is(c, "", "services") || Is(c, "", "nodes") ||
-         Is(c, "", "namespaces");
+         Is(c, "", "namespaces") || Is(c, "apps", "deployments") ||
+         Is(c, "apps", "replicasets") || Is(c, "apps", "daemonsets");
+}
+
+bool HasScaleSubresource(const storage::ResourceConfig& c) {
+  return Is(c, "apps", "deployments") || Is(c, "apps", "replicasets");
 }
 
 bool AllowCreateOnUpdate(const storage::ResourceConfig& c) {
@@ -92,6 +107,11 @@ void PrepareForCreate(Message* object) {
     pod->mutable_status()->set_qosclass(PodQosClass(*pod));
   } else if (auto* svc = dynamic_cast<core::Service*>(object)) {
     svc->clear_status();
+  } else if (dynamic_cast<apps::Deployment*>(object) || dynamic_cast<apps::ReplicaSet*>(object) ||
+             dynamic_cast<apps::DaemonSet*>(object)) {
+    // The apps strategies' PrepareForCreate: status starts empty.
+    object->GetReflection()->ClearField(object,
+                                        object->GetDescriptor()->FindFieldByName("status"));
   } else if (auto* ns = dynamic_cast<core::Namespace*>(object)) {
     ns->clear_status();
     ns->mutable_status()->set_phase("Active");
@@ -138,8 +158,7 @@ void PrepareForUpdate(Message* object, const Message& old, absl::string_view sub
       meta->clear_generation();
     }
   } else if (object->GetDescriptor()->FindFieldByName("status") != nullptr &&
-             (dynamic_cast<core::Pod*>(object) || dynamic_cast<core::Service*>(object) ||
-              dynamic_cast<core::Node*>(object) || dynamic_cast<core::Namespace*>(object))) {
+             IsStatusKind(*object)) {
     CopyField(object, old, "status");
   }
   if (auto* ns = dynamic_cast<core::Namespace*>(object); ns != nullptr && subresource != "finalize") {

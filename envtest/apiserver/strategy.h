@@ -14,15 +14,19 @@
 
 namespace kslice::envtest::apiserver {
 
-// pods, services, nodes, namespaces.
+// pods, services, nodes, namespaces, and the apps/v1 deployments, replicasets, daemonsets.
 bool HasStatusSubresource(const storage::ResourceConfig& config);
+// deployments and replicasets (apps/v1): `scale` reads and writes spec.replicas as an
+// autoscaling/v1 Scale.
+bool HasScaleSubresource(const storage::ResourceConfig& config);
 // PUT of a missing object creates it: endpoints, events, leases (as upstream).
 bool AllowCreateOnUpdate(const storage::ResourceConfig& config);
 // DELETE answers with the deleted object (pods) rather than a Success Status.
 bool ReturnsDeletedObject(const storage::ResourceConfig& config);
 
-// Create: pods start Pending with their QoS class, services with an empty status,
-// namespaces Active with the `kubernetes` finalizer; every other kind as given.
+// Create: pods start Pending with their QoS class, services, deployments, replicasets and
+// daemonsets with an empty status, namespaces Active with the `kubernetes` finalizer;
+// every other kind as given.
 void PrepareForCreate(google::protobuf::Message* object);
 
 // Update of the main resource (`subresource` "") keeps the stored status of kinds with

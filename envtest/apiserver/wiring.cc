@@ -41,7 +41,12 @@ absl::Status InstallStandardHooks(ServerOptions* options, const std::string& ser
     out.body = std::move(r->body);
     return out;
   };
-  options->hooks.defaults = [](google::protobuf::Message* obj) { defaults::Apply(obj); };
+  // Service IP families are the server's to decide (dual-stack service CIDRs).
+  options->hooks.defaults = [](google::protobuf::Message* obj) {
+    defaults::Options o;
+    o.service_ip_families = false;
+    defaults::Apply(obj, o);
+  };
   options->hooks.validate_create = [](const google::protobuf::Message& obj) {
     return validation::ValidateCreate(obj);
   };

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "api/apps/v1/apps.pb.h"
 #include "api/codec/canonical.h"
 #include "api/coordination/v1/coordination.pb.h"
 #include "api/core/v1/core.pb.h"
@@ -15,6 +16,7 @@ namespace {
 
 namespace core = kslice::api::core::v1;
 namespace discovery = kslice::api::discovery::v1;
+namespace apps = kslice::api::apps::v1;
 
 constexpr int32_t kDefaultMode = 0644;
 constexpr int32_t kClientIPAffinitySeconds = 10800;
@@ -177,17 +179,13 @@ std::string QOSClass(const core::PodSpec& spec) {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
-void DefaultPod(core::Pod* pod) {
-  core::PodSpec* spec = pod->mutable_spec();
-  for (core::Container& c : *spec->mutable_containers()) DefaultRequestsFromLimits(&c);
-  for (core::Container& c : *spec->mutable_initcontainers()) DefaultRequestsFromLimits(&c);
-  if (!spec->has_enableservicelinks()) spec->set_enableservicelinks(true);
+// SetDefaults_PodSpec and the defaults of everything inside a PodSpec: what a pod
+// template (Deployment, ReplicaSet, DaemonSet) gets. Pod-only defaults (requests from
+// limits, enableServiceLinks, host ports of host-network pods: a feature gate upstream
+// keeps off for templates) are in DefaultPod.
+void DefaultPodSpec(core::PodSpec* spec) {
   if (spec->dnspolicy().empty()) spec->set_dnspolicy("ClusterFirst");
   if (spec->restartpolicy().empty()) spec->set_restartpolicy("Always");
-  if (spec->hostnetwork()) {
-    DefaultHostNetworkPorts(spec->mutable_containers());
-    DefaultHostNetworkPorts(spec->mutable_initcontainers());
-  }
   if (!spec->has_securitycontext()) spec->mutable_securitycontext();
   if (!spec->has_terminationgraceperiodseconds()) spec->set_terminationgraceperiodseconds(30);
   if (spec->schedulername().empty()) spec->set_schedulername("default-scheduler");
@@ -197,6 +195,18 @@ void DefaultPod(core::Pod* pod) {
   for (core::EphemeralContainer& e : *spec->mutable_ephemeralcontainers()) {
     DefaultContainerFields(e.mutable_ephemeralcontainercommon());
   }
+}
+
+void DefaultPod(core::Pod* pod) {
+  core::PodSpec* spec = pod->mutable_spec();
+  for (core::Container& c : *spec->mutable_containers()) DefaultRequestsFromLimits(&c);
+  for (core::Container& c : *spec->mutable_initcontainers()) DefaultRequestsFromLimits(&c);
+  if (!spec->has_enableservicelinks()) spec->set_enableservicelinks(true);
+  if (spec->hostnetwork()) {
+    DefaultHostNetworkPorts(spec->mutable_containers());
+    DefaultHostNetworkPorts(spec->mutable_initcontainers());
+  }
+  DefaultPodSpec(spec);
   // Pod strategy PrepareForCreate: phase and QoS class.
   if (pod->status().phase().empty()) pod->mutable_status()->set_phase("Pending");
   if (pod->status().qosclass().empty()) pod->mutable_status()->set_qosclass(QOSClass(*spec));
@@ -207,7 +217,7 @@ bool ExternallyAccessible(const core::ServiceSpec& spec) {
          (spec.type() == "ClusterIP" && !spec.externalips().empty());
 }
 
-void DefaultService(core::Service* svc) {
+void DefaultService(core::Service* svc, bool ip_families) {
   core::ServiceSpec* spec = svc->mutable_spec();
   if (spec->sessionaffinity().empty()) spec->set_sessionaffinity("None");
   if (spec->sessionaffinity() == "None") spec->clear_sessionaffinityconfig();
@@ -242,7 +252,7 @@ void DefaultService(core::Service* svc) {
   }
   // Registry (PrepareForCreate / the IP allocator): keep clusterIP and clusterIPs in step
   // and fill the IP family fields.
-  if (spec->type() != "ExternalName") {
+  if (ip_families && spec->type() != "ExternalName") {
     if (!spec->clusterip().empty() && spec->clusterips().empty()) {
       spec->add_clusterips(spec->clusterip());
     }
@@ -297,14 +307,61 @@ void DefaultEndpointSlice(discovery::EndpointSlice* slice) {
   }
 }
 
+// pkg/apis/apps/v1/defaults.go.
+void SetIntOrString(api::intstr::IntOrString* v, int i) {
+  v->Clear();
+  v->set_type(0);
+  v->set_intval(i);
+}
+void SetIntOrString(api::intstr::IntOrString* v, const std::string& s) {
+  v->Clear();
+  v->set_type(1);
+  v->set_strval(s);
+}
+
+void DefaultDeployment(apps::Deployment* d) {
+  apps::DeploymentSpec* spec = d->mutable_spec();
+  if (!spec->has_replicas()) spec->set_replicas(1);
+  apps::DeploymentStrategy* strategy = spec->mutable_strategy();
+  if (strategy->type().empty()) strategy->set_type("RollingUpdate");
+  if (strategy->type() == "RollingUpdate") {
+    apps::RollingUpdateDeployment* ru = strategy->mutable_rollingupdate();
+    if (!ru->has_maxunavailable()) SetIntOrString(ru->mutable_maxunavailable(), "25%");
+    if (!ru->has_maxsurge()) SetIntOrString(ru->mutable_maxsurge(), "25%");
+  }
+  if (!spec->has_revisionhistorylimit()) spec->set_revisionhistorylimit(10);
+  if (!spec->has_progressdeadlineseconds()) spec->set_progressdeadlineseconds(600);
+  DefaultPodSpec(spec->mutable_template_()->mutable_spec());
+}
+
+void DefaultReplicaSet(apps::ReplicaSet* rs) {
+  if (!rs->spec().has_replicas()) rs->mutable_spec()->set_replicas(1);
+  DefaultPodSpec(rs->mutable_spec()->mutable_template_()->mutable_spec());
+}
+
+void DefaultDaemonSet(apps::DaemonSet* ds) {
+  apps::DaemonSetSpec* spec = ds->mutable_spec();
+  apps::DaemonSetUpdateStrategy* strategy = spec->mutable_updatestrategy();
+  if (strategy->type().empty()) strategy->set_type("RollingUpdate");
+  if (strategy->type() == "RollingUpdate") {
+    apps::RollingUpdateDaemonSet* ru = strategy->mutable_rollingupdate();
+    if (!ru->has_maxunavailable()) SetIntOrString(ru->mutable_maxunavailable(), 1);
+    if (!ru->has_maxsurge()) SetIntOrString(ru->mutable_maxsurge(), 0);
+  }
+  if (!spec->has_revisionhistorylimit()) spec->set_revisionhistorylimit(10);
+  DefaultPodSpec(spec->mutable_template_()->mutable_spec());
+}
+
 }  // namespace
 
-void Apply(google::protobuf::Message* object) {
+void Apply(google::protobuf::Message* object) { Apply(object, Options()); }
+
+void Apply(google::protobuf::Message* object, const Options& options) {
   if (object == nullptr) return;
   if (auto* pod = dynamic_cast<core::Pod*>(object)) {
     DefaultPod(pod);
   } else if (auto* svc = dynamic_cast<core::Service*>(object)) {
-    DefaultService(svc);
+    DefaultService(svc, options.service_ip_families);
   } else if (auto* ns = dynamic_cast<core::Namespace*>(object)) {
     DefaultNamespace(ns);
   } else if (auto* node = dynamic_cast<core::Node*>(object)) {
@@ -313,6 +370,12 @@ void Apply(google::protobuf::Message* object) {
     DefaultEndpoints(ep);
   } else if (auto* slice = dynamic_cast<discovery::EndpointSlice*>(object)) {
     DefaultEndpointSlice(slice);
+  } else if (auto* d = dynamic_cast<apps::Deployment*>(object)) {
+    DefaultDeployment(d);
+  } else if (auto* rs = dynamic_cast<apps::ReplicaSet*>(object)) {
+    DefaultReplicaSet(rs);
+  } else if (auto* ds = dynamic_cast<apps::DaemonSet*>(object)) {
+    DefaultDaemonSet(ds);
   } else {
     return;  // ConfigMap, Event, Lease and other kinds have no defaults.
   }

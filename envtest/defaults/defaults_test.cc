@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "api/apps/v1/apps.pb.h"
 #include "api/codec/codec.h"
 #include "api/core/v1/core.pb.h"
 #include "api/discovery/v1/discovery.pb.h"
@@ -13,6 +14,7 @@ namespace {
 
 namespace core = kslice::api::core::v1;
 namespace discovery = kslice::api::discovery::v1;
+namespace apps = kslice::api::apps::v1;
 using google::protobuf::util::MessageDifferencer;
 
 template <typename T>
@@ -369,6 +371,128 @@ data: {a: b}
   Apply(&cm);
   EXPECT_TRUE(MessageDifferencer::Equals(cm, before));
   Apply(nullptr);  // no crash
+}
+
+// What kube-apiserver returns for a minimal Deployment: the apps/v1 defaults, and the
+// PodSpec defaults (not the Pod-only ones: no enableServiceLinks) in the template.
+TEST(Defaults, Deployment) {
+  ExpectDefaulted<apps::Deployment>(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: nginx, image: nginx}]
+)",
+                                    R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  revisionHistoryLimit: 10
+  progressDeadlineSeconds: 600
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 25%, maxSurge: 25%}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx
+        imagePullPolicy: Always
+        terminationMessagePath: /dev/termination-log
+        terminationMessagePolicy: File
+      restartPolicy: Always
+      dnsPolicy: ClusterFirst
+      securityContext: {}
+      terminationGracePeriodSeconds: 30
+      schedulerName: default-scheduler
+)");
+}
+
+TEST(Defaults, DeploymentRecreateGetsNoRollingUpdate) {
+  auto d = FromYaml<apps::Deployment>(R"(
+apiVersion: apps/v1
+kind: Deployment
+spec:
+  replicas: 0
+  strategy: {type: Recreate}
+)");
+  Apply(&d);
+  EXPECT_EQ(d.spec().replicas(), 0);
+  EXPECT_FALSE(d.spec().strategy().has_rollingupdate());
+  // Idempotent.
+  apps::Deployment again = d;
+  Apply(&again);
+  EXPECT_TRUE(MessageDifferencer::Equals(d, again));
+}
+
+TEST(Defaults, ReplicaSetAndDaemonSet) {
+  auto rs = FromYaml<apps::ReplicaSet>("apiVersion: apps/v1\nkind: ReplicaSet\n");
+  Apply(&rs);
+  EXPECT_EQ(rs.spec().replicas(), 1);
+  EXPECT_EQ(rs.spec().template_().spec().restartpolicy(), "Always");
+
+  ExpectDefaulted<apps::DaemonSet>(R"(
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: tools}
+spec:
+  selector: {matchLabels: {app: tools}}
+  template:
+    metadata: {labels: {app: tools}}
+    spec:
+      hostNetwork: true
+      containers: [{name: c, image: "tools:1", ports: [{containerPort: 53}]}]
+)",
+                                   R"(
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: tools}
+spec:
+  revisionHistoryLimit: 10
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate: {maxUnavailable: 1, maxSurge: 0}
+  selector: {matchLabels: {app: tools}}
+  template:
+    metadata: {labels: {app: tools}}
+    spec:
+      hostNetwork: true
+      containers:
+      - name: c
+        image: "tools:1"
+        ports: [{containerPort: 53, protocol: TCP}]
+        imagePullPolicy: IfNotPresent
+        terminationMessagePath: /dev/termination-log
+        terminationMessagePolicy: File
+      restartPolicy: Always
+      dnsPolicy: ClusterFirst
+      securityContext: {}
+      terminationGracePeriodSeconds: 30
+      schedulerName: default-scheduler
+)");
+}
+
+// The API server decides service IP families itself (dual-stack CIDRs).
+TEST(Defaults, ServiceIpFamiliesCanBeLeftToTheServer) {
+  auto svc = FromYaml<core::Service>(R"(
+apiVersion: v1
+kind: Service
+spec: {ports: [{port: 80}]}
+)");
+  Options o;
+  o.service_ip_families = false;
+  Apply(&svc, o);
+  EXPECT_EQ(svc.spec().type(), "ClusterIP");
+  EXPECT_FALSE(svc.spec().has_ipfamilypolicy());
+  EXPECT_EQ(svc.spec().ipfamilies_size(), 0);
 }
 
 }  // namespace

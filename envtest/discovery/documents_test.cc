@@ -132,12 +132,15 @@ TEST_F(DocumentsTest, LegacyApis) {
   EXPECT_EQ(list.Find("kind")->text, "APIGroupList");
   EXPECT_EQ(list.Find("apiVersion")->text, "v1");
   const Node& groups = *list.Find("groups");
-  ASSERT_EQ(groups.values.size(), 2u);
-  // kube-apiserver's group priority: coordination.k8s.io before discovery.k8s.io.
-  EXPECT_JSON_EQ(groups.values[0], R"({"name":"coordination.k8s.io",
+  ASSERT_EQ(groups.values.size(), 3u);
+  // kube-apiserver's group priority: apps, then coordination.k8s.io, then discovery.k8s.io.
+  EXPECT_JSON_EQ(groups.values[0], R"({"name":"apps",
+      "versions":[{"groupVersion":"apps/v1","version":"v1"}],
+      "preferredVersion":{"groupVersion":"apps/v1","version":"v1"}})");
+  EXPECT_JSON_EQ(groups.values[1], R"({"name":"coordination.k8s.io",
       "versions":[{"groupVersion":"coordination.k8s.io/v1","version":"v1"}],
       "preferredVersion":{"groupVersion":"coordination.k8s.io/v1","version":"v1"}})");
-  EXPECT_EQ(groups.values[1].Find("name")->text, "discovery.k8s.io");
+  EXPECT_EQ(groups.values[2].Find("name")->text, "discovery.k8s.io");
 }
 
 // Entries compared with kube-apiserver 1.31's /api/v1 reply.
@@ -191,6 +194,38 @@ TEST_F(DocumentsTest, GroupResourceListAndGroup) {
       "preferredVersion":{"groupVersion":"discovery.k8s.io/v1","version":"v1"}})");
 }
 
+// apps/v1 as kube-apiserver lists it: short names, category all, status and scale
+// (an autoscaling/v1 Scale) subresources.
+TEST_F(DocumentsTest, AppsResourceList) {
+  Node list = GetJson("/apis/apps/v1");
+  EXPECT_EQ(list.Find("groupVersion")->text, "apps/v1");
+  const Node& resources = *list.Find("resources");
+  EXPECT_JSON_EQ(*FindBy(resources, "name", "deployments"), R"({"name":"deployments",
+      "singularName":"deployment","namespaced":true,"kind":"Deployment","verbs":["create",
+      "delete","deletecollection","get","list","patch","update","watch"],"shortNames":["deploy"],
+      "categories":["all"],"storageVersionHash":")" +
+                     StorageVersionHash("apps", "v1", "Deployment") + R"("})");
+  EXPECT_JSON_EQ(*FindBy(resources, "name", "deployments/scale"), R"({
+      "name":"deployments/scale","singularName":"","namespaced":true,"group":"autoscaling",
+      "version":"v1","kind":"Scale","verbs":["get","patch","update"]})");
+  EXPECT_NE(FindBy(resources, "name", "replicasets/scale"), nullptr);
+  EXPECT_EQ(FindBy(resources, "name", "daemonsets/scale"), nullptr);
+  EXPECT_EQ(FindBy(resources, "name", "daemonsets")->Find("shortNames")->values[0].text, "ds");
+  EXPECT_EQ(FindBy(resources, "name", "replicasets")->Find("shortNames")->values[0].text, "rs");
+
+  Node agg = J(Get("/apis", kClientGoAccept).body);
+  const Node& apps = agg.Find("items")->values[0];
+  ASSERT_EQ(apps.Find("metadata")->Find("name")->text, "apps");
+  const Node& res = *apps.Find("versions")->values[0].Find("resources");
+  const Node* deploy = FindBy(res, "resource", "deployments");
+  ASSERT_NE(deploy, nullptr);
+  const Node& subs = *deploy->Find("subresources");
+  ASSERT_EQ(subs.values.size(), 2u);
+  EXPECT_JSON_EQ(subs.values[0], R"({"subresource":"scale","responseKind":{"group":"autoscaling",
+      "version":"v1","kind":"Scale"},"verbs":["get","patch","update"]})");
+  EXPECT_EQ(subs.values[1].Find("subresource")->text, "status");
+}
+
 TEST_F(DocumentsTest, AggregatedCore) {
   Response r = Get("/api", kClientGoAccept);
   EXPECT_EQ(r.status, 200);
@@ -229,9 +264,10 @@ TEST_F(DocumentsTest, AggregatedGroupsAndV2Beta1) {
   Response v2 = Get("/apis", kClientGoAccept);
   Node list = J(v2.body);
   const Node& items = *list.Find("items");
-  ASSERT_EQ(items.values.size(), 2u);
-  EXPECT_EQ(items.values[0].Find("metadata")->Find("name")->text, "coordination.k8s.io");
-  EXPECT_EQ(items.values[1].Find("metadata")->Find("name")->text, "discovery.k8s.io");
+  ASSERT_EQ(items.values.size(), 3u);
+  EXPECT_EQ(items.values[0].Find("metadata")->Find("name")->text, "apps");
+  EXPECT_EQ(items.values[1].Find("metadata")->Find("name")->text, "coordination.k8s.io");
+  EXPECT_EQ(items.values[2].Find("metadata")->Find("name")->text, "discovery.k8s.io");
 
   Response beta =
       Get("/apis", "application/json;as=APIGroupDiscoveryList;v=v2beta1;g=apidiscovery.k8s.io");
@@ -257,14 +293,15 @@ TEST_F(DocumentsTest, Routing) {
   EXPECT_FALSE(docs_->Serve("/apis/coordination.k8s.io/v1/leases", "", "", "").has_value());
   EXPECT_FALSE(docs_->Serve("/healthz", "", "", "").has_value());
   EXPECT_EQ(Get("/api/v2").status, 404);
-  EXPECT_EQ(Get("/apis/apps").status, 404);
-  EXPECT_EQ(Get("/apis/apps/v1").status, 404);
+  EXPECT_EQ(Get("/apis/batch").status, 404);
+  EXPECT_EQ(Get("/apis/batch/v1").status, 404);
+  EXPECT_EQ(Get("/apis/apps/v1beta1").status, 404);
   // OpenAPI v2: an empty document (kubectl validates `kind: List` files with it).
   Response v2 = Get("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf");
   EXPECT_EQ(v2.status, 200);
   EXPECT_EQ(v2.body, "");
   EXPECT_EQ(Get("/api/v1/").status, 200);  // trailing slash
-  EXPECT_EQ(Get("/openapi/v3/apis/apps/v1").status, 404);
+  EXPECT_EQ(Get("/openapi/v3/apis/batch/v1").status, 404);
 }
 
 TEST_F(DocumentsTest, OpenApiIndexAndDocuments) {
@@ -273,8 +310,9 @@ TEST_F(DocumentsTest, OpenApiIndexAndDocuments) {
   EXPECT_EQ(Header(index, "Content-Type"), "application/json");
   EXPECT_FALSE(Header(index, "ETag").empty());
   Node paths = *J(index.body).Find("paths");
-  EXPECT_EQ(paths.keys, (std::vector<std::string>{"api/v1", "apis/coordination.k8s.io/v1",
-                                                  "apis/discovery.k8s.io/v1"}));
+  EXPECT_EQ(paths.keys,
+            (std::vector<std::string>{"api/v1", "apis/apps/v1", "apis/coordination.k8s.io/v1",
+                                      "apis/discovery.k8s.io/v1"}));
   for (size_t i = 0; i < paths.keys.size(); ++i) {
     const std::string url = paths.values[i].Find("serverRelativeURL")->text;
     const std::string prefix = absl::StrCat("/openapi/v3/", paths.keys[i], "?hash=");

@@ -638,11 +638,20 @@ absl::StatusOr<Node> GroupVersionDocument(const GroupVersionDocumentOptions& opt
       const Descriptor* sub_kind = kind;
       Gvk sub_gvk = gvk;
       if (!sub.kind.empty() && sub.kind != c.kind) {
-        if (!sub.group.empty() && sub.group != gv.group) continue;
-        sub_kind = kind->file()->pool()->FindMessageTypeByName(
-            absl::StrCat(kind->file()->package(), ".", sub.kind));
-        if (sub_kind == nullptr) continue;
-        sub_gvk.kind = sub.kind;
+        if (!sub.group.empty() && sub.group != gv.group) {
+          // A kind of another group (autoscaling/v1 Scale): our schema for it is
+          // kslice.api.<group>.<version>.<Kind> when linked in.
+          sub_kind = kind->file()->pool()->FindMessageTypeByName(absl::StrCat(
+              "kslice.api.", sub.group.substr(0, sub.group.find('.')), ".", sub.version, ".",
+              sub.kind));
+          if (sub_kind == nullptr) continue;
+          sub_gvk = Gvk{sub.group, sub.version, sub.kind};
+        } else {
+          sub_kind = kind->file()->pool()->FindMessageTypeByName(
+              absl::StrCat(kind->file()->package(), ".", sub.kind));
+          if (sub_kind == nullptr) continue;
+          sub_gvk.kind = sub.kind;
+        }
         roots.push_back(sub_kind);
         gvks[sub_kind].push_back(sub_gvk);
       }

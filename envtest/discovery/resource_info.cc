@@ -18,6 +18,10 @@ using storage::ResourceKey;
 const std::vector<std::string> kStatusVerbs = {"get", "patch", "update"};
 
 SubresourceInfo Status() { return SubresourceInfo{"status", "", "", "", kStatusVerbs}; }
+// deployments/scale, replicasets/scale (and statefulsets' upstream): autoscaling/v1 Scale.
+SubresourceInfo Scale() {
+  return SubresourceInfo{"scale", "autoscaling", "v1", "Scale", kStatusVerbs};
+}
 
 ResourceInfo Info(std::string singular, std::vector<std::string> short_names,
                   std::vector<std::string> categories, std::vector<std::string> verbs,
@@ -27,10 +31,10 @@ ResourceInfo Info(std::string singular, std::vector<std::string> short_names,
 }
 
 // Values from kube-apiserver's /api/v1 and /apis/<group>/<version> documents (1.31/1.32).
-// Subresources are limited to those the embedded server serves: status, pods/binding
-// and namespaces/finalize (no eviction — there are no PodDisruptionBudgets, and
-// `kubectl drain` falls back to DELETE when eviction is not advertised — and no exec,
-// log, proxy, attach, portforward, scale).
+// Subresources are limited to those the embedded server serves: status, pods/binding,
+// namespaces/finalize, deployments/scale and replicasets/scale (no eviction — there are
+// no PodDisruptionBudgets, and `kubectl drain` falls back to DELETE when eviction is not
+// advertised — and no exec, log, proxy, attach, portforward; StatefulSets are not served).
 const absl::flat_hash_map<ResourceKey, ResourceInfo>& Table() {
   static const auto* table = [] {
     auto* t = new absl::flat_hash_map<ResourceKey, ResourceInfo>;
@@ -52,9 +56,11 @@ const absl::flat_hash_map<ResourceKey, ResourceInfo>& Table() {
     (*t)[{"coordination.k8s.io", "leases"}] = Info("lease", {}, {}, full, {});
     (*t)[{"discovery.k8s.io", "endpointslices"}] = Info("endpointslice", {}, {}, full, {});
     (*t)[{"events.k8s.io", "events"}] = Info("event", {"ev"}, {}, full, {});
-    (*t)[{"apps", "deployments"}] = Info("deployment", {"deploy"}, {"all"}, full, {Status()});
+    (*t)[{"apps", "deployments"}] =
+        Info("deployment", {"deploy"}, {"all"}, full, {Scale(), Status()});
     (*t)[{"apps", "daemonsets"}] = Info("daemonset", {"ds"}, {"all"}, full, {Status()});
-    (*t)[{"apps", "replicasets"}] = Info("replicaset", {"rs"}, {"all"}, full, {Status()});
+    (*t)[{"apps", "replicasets"}] =
+        Info("replicaset", {"rs"}, {"all"}, full, {Scale(), Status()});
     (*t)[{"apps", "statefulsets"}] = Info("statefulset", {"sts"}, {"all"}, full, {Status()});
     return t;
   }();

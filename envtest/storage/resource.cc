@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "api/apps/v1/apps.pb.h"
 #include "api/coordination/v1/coordination.pb.h"
 #include "api/core/v1/core.pb.h"
 #include "api/discovery/v1/discovery.pb.h"
@@ -71,6 +72,12 @@ std::string EventField(const google::protobuf::Message& m, std::string_view fiel
   if (field == "source") {
     return ev.source().component().empty() ? ev.reportingcomponent() : ev.source().component();
   }
+  return "";
+}
+
+std::string ReplicaSetField(const google::protobuf::Message& m, std::string_view field) {
+  const auto& rs = static_cast<const kslice::api::apps::v1::ReplicaSet&>(m);
+  if (field == "status.replicas") return absl::StrCat(rs.status().replicas());
   return "";
 }
 
@@ -198,6 +205,40 @@ ResourceRegistry* BuildBuiltin() {
     c.prototype = &kslice::api::discovery::v1::EndpointSlice::default_instance();
     c.generation = GenerationPolicy::kAllButMetadata;
     c.storage_prefix = "/registry/endpointslices";
+    c.field_labels = MetaLabels(true);
+    add(std::move(c));
+  }
+  {
+    ResourceConfig c;
+    c.key = {"apps", "deployments"};
+    c.kind = "Deployment";
+    c.api_version = "apps/v1";
+    c.prototype = &kslice::api::apps::v1::Deployment::default_instance();
+    c.generation = GenerationPolicy::kSpecOrAnnotations;
+    c.storage_prefix = "/registry/deployments";
+    c.field_labels = MetaLabels(true);
+    add(std::move(c));
+  }
+  {
+    ResourceConfig c;
+    c.key = {"apps", "replicasets"};
+    c.kind = "ReplicaSet";
+    c.api_version = "apps/v1";
+    c.prototype = &kslice::api::apps::v1::ReplicaSet::default_instance();
+    c.generation = GenerationPolicy::kSpec;
+    c.storage_prefix = "/registry/replicasets";
+    c.field_labels = Concat(MetaLabels(true), {"status.replicas"});
+    c.field_value = ReplicaSetField;
+    add(std::move(c));
+  }
+  {
+    ResourceConfig c;
+    c.key = {"apps", "daemonsets"};
+    c.kind = "DaemonSet";
+    c.api_version = "apps/v1";
+    c.prototype = &kslice::api::apps::v1::DaemonSet::default_instance();
+    c.generation = GenerationPolicy::kSpec;
+    c.storage_prefix = "/registry/daemonsets";
     c.field_labels = MetaLabels(true);
     add(std::move(c));
   }

@@ -32,6 +32,9 @@
 //   configmaps                       namespace  -                  metadata.name, metadata.namespace
 //   leases.coordination.k8s.io       namespace  -                  metadata.name, metadata.namespace
 //   endpointslices.discovery.k8s.io  namespace  all but metadata   metadata.name, metadata.namespace
+//   deployments.apps                 namespace  spec, annotations  metadata.name, metadata.namespace
+//   replicasets.apps                 namespace  spec               metadata.*, status.replicas
+//   daemonsets.apps                  namespace  spec               metadata.name, metadata.namespace
 #ifndef KSLICE_ENVTEST_STORAGE_RESOURCE_H_
 #define KSLICE_ENVTEST_STORAGE_RESOURCE_H_
 
@@ -53,7 +56,10 @@ namespace kslice::envtest::storage {
 
 enum class GenerationPolicy {
   kNone,            // metadata.generation stays unset (ConfigMap, Service, Node, Lease, ...)
-  kSpec,            // 1 on create, +1 whenever `spec` changes (Pods since 1.33)
+  kSpec,            // 1 on create, +1 whenever `spec` changes (Pods since 1.33, ReplicaSets,
+                    // DaemonSets)
+  kSpecOrAnnotations,  // as kSpec, and also when metadata.annotations change (Deployments:
+                       // the strategy compares annotations too, for rollback requests)
   kAllButMetadata,  // 1 on create, +1 whenever anything but metadata changes (EndpointSlice)
 };
 
@@ -93,7 +99,8 @@ class ResourceRegistry {
   ResourceRegistry& operator=(const ResourceRegistry&) = delete;
 
   // pods, services, endpoints, nodes, namespaces, events, configmaps,
-  // leases.coordination.k8s.io, endpointslices.discovery.k8s.io (table above).
+  // leases.coordination.k8s.io, endpointslices.discovery.k8s.io, deployments.apps,
+  // replicasets.apps, daemonsets.apps (table above).
   static const ResourceRegistry& Builtin();
 
   // Adds a resource. Fails (InvalidArgument) when the key is empty or taken, the

@@ -32,6 +32,9 @@ TEST(ResourceRegistryTest, BuiltinResources) {
       {{"coordination.k8s.io", "leases"}, "Lease", true, GenerationPolicy::kNone},
       {{"discovery.k8s.io", "endpointslices"}, "EndpointSlice", true,
        GenerationPolicy::kAllButMetadata},
+      {{"apps", "deployments"}, "Deployment", true, GenerationPolicy::kSpecOrAnnotations},
+      {{"apps", "replicasets"}, "ReplicaSet", true, GenerationPolicy::kSpec},
+      {{"apps", "daemonsets"}, "DaemonSet", true, GenerationPolicy::kSpec},
   };
   ASSERT_EQ(r.All().size(), want.size());
   for (const Want& w : want) {

@@ -184,6 +184,13 @@ bool SpecChanged(const Message& before, const Message& after) {
   return DeterministicBytes(r->GetMessage(before, f)) != DeterministicBytes(r->GetMessage(after, f));
 }
 
+// The annotations of `m` alone, for comparison.
+ObjectMeta ObjectMetaAnnotations(const ObjectMeta& m) {
+  ObjectMeta out;
+  *out.mutable_annotations() = m.annotations();
+  return out;
+}
+
 bool NonMetadataChanged(const Message& before, const Message& after) {
   google::protobuf::util::MessageDifferencer d;
   d.IgnoreField(before.GetDescriptor()->FindFieldByNumber(1));
@@ -585,6 +592,13 @@ void CarryServerFields(const ResourceConfig& c, const Message& current, Message*
       break;
     case GenerationPolicy::kSpec:
       if (SpecChanged(current, *next)) ++generation;
+      break;
+    case GenerationPolicy::kSpecOrAnnotations:
+      if (SpecChanged(current, *next) ||
+          !google::protobuf::util::MessageDifferencer::Equals(  // maps compare unordered
+              ObjectMetaAnnotations(cm), ObjectMetaAnnotations(*m))) {
+        ++generation;
+      }
       break;
     case GenerationPolicy::kAllButMetadata:
       if (NonMetadataChanged(current, *next)) ++generation;

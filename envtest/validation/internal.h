@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "api/apps/v1/apps.pb.h"
 #include "api/coordination/v1/coordination.pb.h"
 #include "api/core/v1/core.pb.h"
 #include "api/discovery/v1/discovery.pb.h"
@@ -109,6 +110,10 @@ void ValidatePodUpdate(const api::core::v1::Pod& pod, const api::core::v1::Pod& 
 void ValidatePodStatusUpdate(const api::core::v1::Pod& pod, const api::core::v1::Pod& old,
                              Errors* errs);
 
+// A pod template's labels and spec, with paths under `path` ("spec.template").
+void ValidatePodTemplateSpec(const api::core::v1::PodTemplateSpec& tmpl, const std::string& path,
+                             Errors* errs);
+
 void ValidateService(const api::core::v1::Service& svc, Errors* errs);
 void ValidateServiceUpdate(const api::core::v1::Service& svc, const api::core::v1::Service& old,
                            Errors* errs);
@@ -144,6 +149,24 @@ void ValidateLeaseUpdate(const api::coordination::v1::Lease& lease,
 void ValidateEndpointSlice(const api::discovery::v1::EndpointSlice& slice, Errors* errs);
 void ValidateEndpointSliceUpdate(const api::discovery::v1::EndpointSlice& slice,
                                  const api::discovery::v1::EndpointSlice& old, Errors* errs);
+
+// apps/v1 (apps.cc): pkg/apis/apps/validation and the apps registry strategies (the
+// selector is immutable in apps/v1).
+void ValidateDeployment(const api::apps::v1::Deployment& d, Errors* errs);
+void ValidateDeploymentUpdate(const api::apps::v1::Deployment& d,
+                              const api::apps::v1::Deployment& old, Errors* errs);
+void ValidateDeploymentStatusUpdate(const api::apps::v1::Deployment& d,
+                                    const api::apps::v1::Deployment& old, Errors* errs);
+void ValidateReplicaSet(const api::apps::v1::ReplicaSet& rs, Errors* errs);
+void ValidateReplicaSetUpdate(const api::apps::v1::ReplicaSet& rs,
+                              const api::apps::v1::ReplicaSet& old, Errors* errs);
+void ValidateReplicaSetStatusUpdate(const api::apps::v1::ReplicaSet& rs,
+                                    const api::apps::v1::ReplicaSet& old, Errors* errs);
+void ValidateDaemonSet(const api::apps::v1::DaemonSet& ds, Errors* errs);
+void ValidateDaemonSetUpdate(const api::apps::v1::DaemonSet& ds,
+                             const api::apps::v1::DaemonSet& old, Errors* errs);
+void ValidateDaemonSetStatusUpdate(const api::apps::v1::DaemonSet& ds,
+                                   const api::apps::v1::DaemonSet& old, Errors* errs);
 
 }  // namespace kslice::envtest::validation::internal
 

@@ -507,6 +507,18 @@ bool SameToleration(const Toleration& a, const Toleration& b) {
 
 }  // namespace
 
+void ValidatePodTemplateSpec(const api::core::v1::PodTemplateSpec& tmpl, const std::string& path,
+                             Errors* errs) {
+  ValidateLabels(tmpl.metadata().labels(), Child(Child(path, "metadata"), "labels"), errs);
+  // ValidatePodSpec names fields from "spec."; a template's spec sits under `path`.
+  Errors spec_errs;
+  ValidatePodSpec(tmpl.spec(), &spec_errs);
+  for (FieldError& e : spec_errs) {
+    e.field = Child(path, e.field);
+    errs->push_back(std::move(e));
+  }
+}
+
 void ValidatePod(const Pod& pod, Errors* errs) {
   ValidateObjectMeta(pod.metadata(), true, NameRule::kDNSSubdomain, errs);
   ValidatePodSpec(pod.spec(), errs);

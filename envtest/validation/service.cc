@@ -95,6 +95,22 @@ void ValidateClusterIPsRelatedFields(const ServiceSpec& spec, Errors* errs) {
                                    {"PreferDualStack", "RequireDualStack", "SingleStack"}));
     }
   }
+  if (spec.has_ipfamilypolicy() && spec.ipfamilypolicy() == "SingleStack") {
+    if (spec.clusterips_size() > 1) {
+      errs->push_back(Invalid("spec.ipFamilyPolicy", spec.ipfamilypolicy(),
+                              "must be 'RequireDualStack' or 'PreferDualStack' when multiple "
+                              "cluster IPs are specified"));
+    }
+    if (spec.ipfamilies_size() > 1) {
+      errs->push_back(Invalid("spec.ipFamilyPolicy", spec.ipfamilypolicy(),
+                              "must be 'RequireDualStack' or 'PreferDualStack' when multiple IP "
+                              "families are specified"));
+    }
+  }
+  if (spec.ipfamilies_size() > 2) {
+    errs->push_back(InvalidJson("spec.ipFamilies", JsonStringList(spec.ipfamilies()),
+                                "may specify no more than 2 ip families"));
+  }
   bool invalid_ips = false;
   for (int i = 0; i < spec.clusterips_size(); ++i) {
     const std::string& ip = spec.clusterips(i);

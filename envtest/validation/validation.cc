@@ -9,6 +9,7 @@ using internal::Errors;
 namespace core = kslice::api::core::v1;
 namespace coordination = kslice::api::coordination::v1;
 namespace discovery = kslice::api::discovery::v1;
+namespace apps = kslice::api::apps::v1;
 
 template <typename T>
 const T* As(const google::protobuf::Message& m) {
@@ -62,7 +63,13 @@ Errors Run(Op op, const google::protobuf::Message& object, const google::protobu
                                     ValidateLeaseUpdate, &errs) ||
       Dispatch<discovery::EndpointSlice>(op, object, old, ValidateEndpointSlice,
                                          ValidateEndpointSliceUpdate, ValidateEndpointSliceUpdate,
-                                         &errs);
+                                         &errs) ||
+      Dispatch<apps::Deployment>(op, object, old, ValidateDeployment, ValidateDeploymentUpdate,
+                                 ValidateDeploymentStatusUpdate, &errs) ||
+      Dispatch<apps::ReplicaSet>(op, object, old, ValidateReplicaSet, ValidateReplicaSetUpdate,
+                                 ValidateReplicaSetStatusUpdate, &errs) ||
+      Dispatch<apps::DaemonSet>(op, object, old, ValidateDaemonSet, ValidateDaemonSetUpdate,
+                                ValidateDaemonSetStatusUpdate, &errs);
   return errs;
 }
 

@@ -14,7 +14,8 @@
 // defaulting (an undefaulted Pod fails with "spec.restartPolicy: Required value" and so on).
 //
 // Served kinds: Namespace, Pod, Service, Node, Endpoints, Event, ConfigMap (core/v1),
-// Lease (coordination.k8s.io/v1), EndpointSlice (discovery.k8s.io/v1). Any other message
+// Lease (coordination.k8s.io/v1), EndpointSlice (discovery.k8s.io/v1), Deployment,
+// ReplicaSet, DaemonSet (apps/v1). Any other message
 // yields no errors. For updates `old` must be the same message type as `object`
 // (otherwise one error on "kind" is returned). Updates expect metadata.resourceVersion to
 // be set: for an unconditional update the caller fills in the stored object's version
@@ -38,7 +39,8 @@ std::vector<storage::FieldError> ValidateCreate(const google::protobuf::Message&
 std::vector<storage::FieldError> ValidateUpdate(const google::protobuf::Message& object,
                                                 const google::protobuf::Message& old);
 
-// Errors for a write to the status subresource (pods, services, nodes, namespaces; other
+// Errors for a write to the status subresource (pods, services, nodes, namespaces,
+// deployments, replicasets, daemonsets; other
 // kinds are validated as ValidateUpdate). The caller has already reset everything but
 // status (and metadata) to the stored values, as upstream's status strategies do.
 std::vector<storage::FieldError> ValidateStatusUpdate(const google::protobuf::Message& object,

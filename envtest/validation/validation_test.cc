@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
+#include "api/apps/v1/apps.pb.h"
 #include "api/codec/codec.h"
 #include "api/coordination/v1/coordination.pb.h"
 #include "api/core/v1/core.pb.h"
@@ -18,6 +19,7 @@ namespace {
 namespace core = kslice::api::core::v1;
 namespace coordination = kslice::api::coordination::v1;
 namespace discovery = kslice::api::discovery::v1;
+namespace apps = kslice::api::apps::v1;
 
 template <typename T>
 T FromYaml(const std::string& yaml) {
@@ -990,6 +992,108 @@ TEST(Validation, OtherKindsAndMismatchedOld) {
   std::vector<storage::FieldError> errs = ValidateUpdate(pod, svc);
   ASSERT_EQ(errs.size(), 1u);
   EXPECT_EQ(errs[0].field, "kind");
+}
+
+// ---- apps/v1 ----
+
+constexpr char kDaemonSet[] = R"(
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: tools, namespace: default}
+spec:
+  selector: {matchLabels: {app: tools}}
+  template:
+    metadata: {labels: {app: tools}}
+    spec: {containers: [{name: c, image: i}]}
+)";
+
+TEST(Apps, ValidDaemonSetAndDeployment) {
+  EXPECT_TRUE(ValidateCreate(FromYaml<apps::DaemonSet>(kDaemonSet)).empty());
+  EXPECT_TRUE(ValidateCreate(FromYaml<apps::Deployment>(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  selector:
+    matchExpressions: [{key: app, operator: In, values: [web, www]}]
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i}]}
+)"))
+                  .empty());
+}
+
+TEST(Apps, DaemonSetRules) {
+  auto ds = FromYaml<apps::DaemonSet>(kDaemonSet);
+  ds.mutable_spec()->mutable_updatestrategy()->mutable_rollingupdate()->mutable_maxsurge()->set_intval(1);
+  EXPECT_EQ(Strings(ValidateCreate(ds)),
+            std::vector<std::string>{
+                "spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: "
+                "intstr.IntOrString{Type:0, IntVal:1, StrVal:\"\"}: may not be set when "
+                "maxUnavailable is non-zero"});
+  ds.mutable_spec()->mutable_updatestrategy()->set_type("Sometimes");
+  EXPECT_EQ(Strings(ValidateCreate(ds)),
+            std::vector<std::string>{"spec.updateStrategy: Unsupported value: \"Sometimes\": "
+                                     "supported values: \"RollingUpdate\", \"OnDelete\""});
+
+  auto empty = FromYaml<apps::DaemonSet>(kDaemonSet);
+  empty.mutable_spec()->mutable_selector()->clear_matchlabels();
+  EXPECT_EQ(Strings(ValidateCreate(empty)),
+            std::vector<std::string>{"spec.selector: Invalid value: "
+                                     "v1.LabelSelector{MatchLabels:map[string]string(nil), "
+                                     "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty "
+                                     "selector is invalid for daemonset"});
+  auto deadline = FromYaml<apps::DaemonSet>(kDaemonSet);
+  deadline.mutable_spec()->mutable_template_()->mutable_spec()->set_activedeadlineseconds(5);
+  EXPECT_EQ(Strings(ValidateCreate(deadline)),
+            std::vector<std::string>{"spec.template.spec.activeDeadlineSeconds: Invalid value: 5: "
+                                     "activeDeadlineSeconds in DaemonSet is not Supported"});
+}
+
+TEST(Apps, DeploymentStrategyAndDeadline) {
+  auto d = FromYaml<apps::Deployment>(R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  minReadySeconds: 700
+  strategy: {type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 0%}}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i}]}
+)");
+  EXPECT_EQ(Strings(ValidateCreate(d)),
+            (std::vector<std::string>{
+                "spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "
+                "intstr.IntOrString{Type:0, IntVal:0, StrVal:\"\"}: may not be 0 when `maxSurge` "
+                "is 0",
+                "spec.progressDeadlineSeconds: Invalid value: 600: must be greater than "
+                "minReadySeconds"}));
+  d.mutable_spec()->mutable_strategy()->set_type("Recreate");
+  d.mutable_spec()->set_minreadyseconds(0);
+  EXPECT_EQ(Strings(ValidateCreate(d)),
+            std::vector<std::string>{"spec.strategy.rollingUpdate: Forbidden: may not be "
+                                     "specified when strategy `type` is 'Recreate'"});
+}
+
+TEST(Apps, StatusCounters) {
+  auto rs = FromYaml<apps::ReplicaSet>(R"(
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web, namespace: default, resourceVersion: "1"}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: i}]}
+)");
+  apps::ReplicaSet next = rs;
+  next.mutable_status()->set_replicas(1);
+  next.mutable_status()->set_readyreplicas(2);
+  EXPECT_EQ(Strings(ValidateStatusUpdate(next, rs)),
+            std::vector<std::string>{
+                "status.readyReplicas: Invalid value: 2: cannot be greater than status.replicas"});
 }
 
 }  // namespace

@@ -15,9 +15,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/apps/v1/apps.pb.h"
 #include "api/coordination/v1/coordination.pb.h"
 #include "api/core/v1/core.pb.h"
 #include "api/discovery/v1/discovery.pb.h"
+#include "api/labels/meta_selector.h"
 #include "api/resource/quantity.h"
 #include "api/resource/quantity.pb.h"
 #include "envtest/printers/duration.h"
@@ -28,6 +30,7 @@ namespace {
 namespace core = kslice::api::core::v1;
 namespace discovery = kslice::api::discovery::v1;
 namespace coordination = kslice::api::coordination::v1;
+namespace apps = kslice::api::apps::v1;
 namespace meta = kslice::api::meta::v1;
 using google::protobuf::Descriptor;
 using google::protobuf::Message;
@@ -289,6 +292,59 @@ absl::Status PrintReplicationController(const Message& object, absl::Time now, R
   row->cells.push_back(Str(Age(rc.metadata(), now)));
   ContainerCells(rc.spec().template_().spec().containers(), row);
   row->cells.push_back(Str(FormatLabels(rc.spec().selector())));
+  return absl::OkStatus();
+}
+
+// ---- Deployment, ReplicaSet, DaemonSet ----
+
+// metav1.LabelSelectorAsSelector(...).String(), "<invalid>" when it does not convert.
+std::string SelectorString(bool present, const meta::LabelSelector& selector) {
+  absl::StatusOr<labels::Selector> s = labels::FromLabelSelector(present ? &selector : nullptr);
+  if (!s.ok()) return "<invalid>";
+  return s->String();
+}
+
+absl::Status PrintDeployment(const Message& object, absl::Time now, Row* row) {
+  apps::Deployment scratch;
+  const apps::Deployment& d = As(object, &scratch);
+  row->cells.push_back(Str(d.metadata().name()));
+  row->cells.push_back(
+      Str(absl::StrCat(d.status().readyreplicas(), "/", d.spec().replicas())));
+  row->cells.push_back(Int(d.status().updatedreplicas()));
+  row->cells.push_back(Int(d.status().availablereplicas()));
+  row->cells.push_back(Str(Age(d.metadata(), now)));
+  ContainerCells(d.spec().template_().spec().containers(), row);
+  row->cells.push_back(Str(SelectorString(d.spec().has_selector(), d.spec().selector())));
+  return absl::OkStatus();
+}
+
+absl::Status PrintReplicaSet(const Message& object, absl::Time now, Row* row) {
+  apps::ReplicaSet scratch;
+  const apps::ReplicaSet& rs = As(object, &scratch);
+  row->cells.push_back(Str(rs.metadata().name()));
+  row->cells.push_back(Int(rs.spec().replicas()));
+  row->cells.push_back(Int(rs.status().replicas()));
+  row->cells.push_back(Int(rs.status().readyreplicas()));
+  row->cells.push_back(Str(Age(rs.metadata(), now)));
+  ContainerCells(rs.spec().template_().spec().containers(), row);
+  row->cells.push_back(Str(SelectorString(rs.spec().has_selector(), rs.spec().selector())));
+  return absl::OkStatus();
+}
+
+absl::Status PrintDaemonSet(const Message& object, absl::Time now, Row* row) {
+  apps::DaemonSet scratch;
+  const apps::DaemonSet& ds = As(object, &scratch);
+  const apps::DaemonSetStatus& st = ds.status();
+  row->cells.push_back(Str(ds.metadata().name()));
+  row->cells.push_back(Int(st.desirednumberscheduled()));
+  row->cells.push_back(Int(st.currentnumberscheduled()));
+  row->cells.push_back(Int(st.numberready()));
+  row->cells.push_back(Int(st.updatednumberscheduled()));
+  row->cells.push_back(Int(st.numberavailable()));
+  row->cells.push_back(Str(FormatLabels(ds.spec().template_().spec().nodeselector())));
+  row->cells.push_back(Str(Age(ds.metadata(), now)));
+  ContainerCells(ds.spec().template_().spec().containers(), row);
+  row->cells.push_back(Str(SelectorString(ds.spec().has_selector(), ds.spec().selector())));
   return absl::OkStatus();
 }
 
@@ -729,6 +785,33 @@ Registry* BuildRegistry() {
        Col("Images", "string", "Container images of the template.", 1),
        Col("Selector", "string", "The label selector of the controller.", 1)},
       &PrintReplicationController};
+  (*r)[apps::Deployment::descriptor()] = KindPrinter{
+      {NameCol(), Col("Ready", "string", "Ready replicas out of desired (spec.replicas)."),
+       Col("Up-to-date", "integer", "Replicas running the current template."),
+       Col("Available", "integer", "Replicas available to users (ready for minReadySeconds)."),
+       AgeCol(), Col("Containers", "string", "Container names of the template.", 1),
+       Col("Images", "string", "Container images of the template.", 1),
+       Col("Selector", "string", "The label selector of the deployment.", 1)},
+      &PrintDeployment};
+  (*r)[apps::ReplicaSet::descriptor()] = KindPrinter{
+      {NameCol(), Col("Desired", "integer", "Desired number of replicas (spec.replicas)."),
+       Col("Current", "integer", "Observed number of replicas."),
+       Col("Ready", "integer", "Number of ready replicas."), AgeCol(),
+       Col("Containers", "string", "Container names of the template.", 1),
+       Col("Images", "string", "Container images of the template.", 1),
+       Col("Selector", "string", "The label selector of the replica set.", 1)},
+      &PrintReplicaSet};
+  (*r)[apps::DaemonSet::descriptor()] = KindPrinter{
+      {NameCol(), Col("Desired", "integer", "Nodes that should run the daemon pod."),
+       Col("Current", "integer", "Nodes running at least one daemon pod."),
+       Col("Ready", "integer", "Nodes whose daemon pod is ready."),
+       Col("Up-to-date", "integer", "Nodes running the current template."),
+       Col("Available", "integer", "Nodes whose daemon pod is available."),
+       Col("Node Selector", "string", "The node selector of the template."), AgeCol(),
+       Col("Containers", "string", "Container names of the template.", 1),
+       Col("Images", "string", "Container images of the template.", 1),
+       Col("Selector", "string", "The label selector of the daemon set.", 1)},
+      &PrintDaemonSet};
   (*r)[core::Service::descriptor()] =
       KindPrinter{{NameCol(), Col("Type", "string", "The service type (spec.type)."),
                    Col("Cluster-IP", "string", "The (first) cluster IP of the service."),
