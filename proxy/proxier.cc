@@ -56,6 +56,7 @@ Proxier::Proxier(Backend& backend, ProxierOptions options)
       runner_([this] { return SyncOnce(); }, RunnerOptions(options_)) {
   state_.family = options_.family;
   state_.node.name = options_.node_name;
+  applied_state_ = state_;
 }
 
 Proxier::~Proxier() = default;
@@ -271,6 +272,9 @@ absl::Status Proxier::SyncOnce() {
     }
   }
   trigger_times_.clear();
+  ProxyState previous = std::move(applied_state_);
+  applied_state_ = next;
+  if (options_.after_sync) options_.after_sync(previous, next);
   return absl::OkStatus();
 }
 

@@ -80,6 +80,14 @@ struct ProxierOptions {
   // Called (on the handler's thread, no lock held) whenever a change is queued for the
   // next sync: kube-proxy's ProxyHealthServer.QueuedUpdate hook. May be empty.
   std::function<void()> on_sync_queued{};
+  // Called after every successful backend Sync, on the sync thread with no lock held, with
+  // the state the backend held before (the last state it accepted; version 0 and empty
+  // maps before the first success) and the one it holds now. The place for work that
+  // must follow the dataplane and does not depend on the backend: service health-check
+  // ports (healthcheck/service_health.h), stale UDP conntrack entries
+  // (conntrack/cleanup.h). It must not block for long (the next sync waits) and cannot
+  // fail the sync: it logs its own errors. May be empty.
+  std::function<void(const ProxyState& previous, const ProxyState& current)> after_sync{};
 };
 
 class Proxier {
@@ -135,6 +143,8 @@ class Proxier {
   ProxyState state_ ABSL_GUARDED_BY(state_mu_);
   uint64_t applied_version_ ABSL_GUARDED_BY(state_mu_) = 0;
   // Accumulated since the last successful sync.
+  // The state of the last successful Sync (after_sync's `previous`).
+  ProxyState applied_state_;
   std::set<std::string> changed_services_;
   std::set<ServicePortName> changed_ports_;
   std::map<std::string, std::vector<absl::Time>> trigger_times_;

@@ -2,6 +2,8 @@
 #include "proxy/proxier.h"
 
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "controller/metrics/metrics.h"
 #include "gtest/gtest.h"
@@ -136,6 +138,43 @@ TEST_F(ProxierTest, FailureMakesNextSyncFull) {
   EXPECT_EQ(calls[2].hint.previous_version, 1u);
   EXPECT_EQ(calls[2].state.services->size(), 2u);
   EXPECT_EQ(proxier_->LastAppliedVersion(), 3u);
+}
+
+TEST(ProxierHooks, AfterSyncGetsPreviousAndCurrentAppliedStates) {
+  FakeBackend backend;
+  client::flowcontrol::FakeClock clock;
+  std::vector<std::pair<ProxyState, ProxyState>> seen;
+  ProxierOptions o;
+  o.node_name = "node-a";
+  o.clock = &clock;
+  o.after_sync = [&seen](const ProxyState& previous, const ProxyState& current) {
+    seen.emplace_back(previous, current);
+  };
+  auto p = Proxier::Create(backend, o);
+  ASSERT_TRUE(p.ok());
+  Proxier& proxier = **p;
+
+  proxier.OnServiceUpdate(nullptr, MakeService("a", "10.0.0.1"));
+  ASSERT_TRUE(proxier.SyncOnce().ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first.version, 0u);  // nothing applied before
+  EXPECT_TRUE(seen[0].first.services->empty());
+  EXPECT_EQ(seen[0].second.version, 1u);
+  EXPECT_EQ(seen[0].second.services->count(Spn("a")), 1u);
+
+  // A failed sync calls nothing; the next success gets the last *applied* state.
+  backend.FailNext(1);
+  proxier.OnServiceUpdate(nullptr, MakeService("b", "10.0.0.2"));
+  EXPECT_FALSE(proxier.SyncOnce().ok());
+  EXPECT_EQ(seen.size(), 1u);
+  proxier.OnEndpointSliceUpdate(MakeSlice("a", "a-1", {"10.1.0.1"}), false);
+  ASSERT_TRUE(proxier.SyncOnce().ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].first.version, 1u);
+  EXPECT_TRUE(seen[1].first.EndpointsOf(Spn("a")).empty());
+  EXPECT_EQ(seen[1].second.version, 3u);
+  EXPECT_EQ(seen[1].second.services->size(), 2u);
+  EXPECT_EQ(seen[1].second.EndpointsOf(Spn("a")).size(), 1u);
 }
 
 TEST_F(ProxierTest, NodeLabelsAndPeriodicFullSync) {

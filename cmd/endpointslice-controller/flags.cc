@@ -1,80 +1,28 @@
 #include "cmd/endpointslice-controller/flags.h"
 
-#include <functional>
 #include <optional>
-#include "absl/strings/string_view.h"
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "api/codec/go_time.h"
+#include "cmd/internal/flags/flags.h"
 
 namespace kslice::endpointslice::cmd {
 namespace {
 
-// One flag: its name(s) and how to apply a value. `boolean` flags take no value
-// (--flag) or an explicit one (--flag=false), as pflag does.
-struct Flag {
-  std::vector<std::string> names;
-  bool boolean = false;
-  std::function<absl::Status(const std::string& value)> set;
-};
-
-absl::Status Bad(absl::string_view flag, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat("invalid value for --", flag, ": ", message));
-}
-
-std::function<absl::Status(const std::string&)> IntSetter(std::string name, int* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtoi(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not an integer"));
-    return absl::OkStatus();
-  };
-}
-
-std::function<absl::Status(const std::string&)> Int32Setter(std::string name, int32_t* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtoi(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not an integer"));
-    return absl::OkStatus();
-  };
-}
-
-std::function<absl::Status(const std::string&)> FloatSetter(std::string name, float* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtof(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not a number"));
-    return absl::OkStatus();
-  };
-}
-
-std::function<absl::Status(const std::string&)> DurationSetter(std::string name,
-                                                               absl::Duration* out) {
-  return [name, out](const std::string& v) {
-    absl::StatusOr<int64_t> ns = codec::ParseGoDuration(v);
-    if (!ns.ok()) {
-      return Bad(name, absl::StrCat("\"", v, "\" is not a duration (examples: 0, 500ms, 1s, 1m30s)"));
-    }
-    *out = absl::Nanoseconds(*ns);
-    return absl::OkStatus();
-  };
-}
-
-std::function<absl::Status(const std::string&)> StringSetter(std::string* out) {
-  return [out](const std::string& v) {
-    *out = v;
-    return absl::OkStatus();
-  };
-}
-
-std::function<absl::Status(const std::string&)> BoolSetter(std::string name, bool* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtob(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not a boolean"));
-    return absl::OkStatus();
-  };
-}
+using ::kslice::cmd::flags::Bad;
+using ::kslice::cmd::flags::BoolSetter;
+using ::kslice::cmd::flags::DurationSetter;
+using ::kslice::cmd::flags::Flag;
+using ::kslice::cmd::flags::FloatSetter;
+using ::kslice::cmd::flags::Int32Setter;
+using ::kslice::cmd::flags::IntSetter;
+using ::kslice::cmd::flags::ParseArgs;
+using ::kslice::cmd::flags::StringSetter;
 
 // Applies --controllers as kube-controller-manager reads it: "*" turns on every
 // controller that is on by default (both of ours), "name" turns one on, "-name" off.
@@ -117,73 +65,14 @@ absl::Status ParseControllers(const std::string& value, ControllerFlags* f) {
   return absl::OkStatus();
 }
 
-// Runs the parse loop shared by both commands. Unknown flags and positional
-// arguments are errors.
-absl::Status ParseArgs(const std::vector<std::string>& args, const std::vector<Flag>& flags) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    absl::string_view body = arg;
-    if (!absl::ConsumePrefix(&body, "--") && !absl::ConsumePrefix(&body, "-")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
-    }
-    std::string name(body), value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-      has_value = true;
-    }
-    const Flag* flag = nullptr;
-    for (const Flag& f : flags) {
-      for (const std::string& n : f.names) {
-        if (n == name) flag = &f;
-      }
-    }
-    if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag: ", arg));
-    if (!has_value) {
-      if (flag->boolean) {
-        value = "true";
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: ", arg));
-      }
-    }
-    if (absl::Status s = flag->set(value); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateLeaderElection(const ControllerFlags& f) {
-  // The checks and messages of client-go's NewLeaderElector.
-  if (f.lease_duration <= f.renew_deadline) {
-    return absl::InvalidArgumentError(
-        "--leader-elect-lease-duration (leaseDuration) must be greater than "
-        "--leader-elect-renew-deadline (renewDeadline)");
-  }
-  if (f.renew_deadline <= f.retry_period * 1.2) {
-    return absl::InvalidArgumentError(
-        "--leader-elect-renew-deadline (renewDeadline) must be greater than "
-        "--leader-elect-retry-period (retryPeriod) * 1.2 (JitterFactor)");
-  }
-  if (f.lease_duration <= absl::ZeroDuration() || f.renew_deadline <= absl::ZeroDuration() ||
-      f.retry_period <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("leader-election durations must be greater than zero");
-  }
-  if (f.lease_name.empty() || f.lease_namespace.empty()) {
-    return absl::InvalidArgumentError(
-        "--leader-elect-resource-name and --leader-elect-resource-namespace must not be empty");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<ControllerFlags> ParseControllerFlags(const std::vector<std::string>& args) {
   ControllerFlags f;
-  std::string lock = "leases";
+  ::kslice::cmd::flags::LeaderElectionFlags le;
+  le.lease_name = f.lease_name;
   std::string secure_port, bind_address;
-  const std::vector<Flag> flags = {
+  std::vector<Flag> flags = {
       {{"h", "help"}, true, BoolSetter("help", &f.help)},
       {{"kubeconfig"}, false, StringSetter(&f.kubeconfig)},
       {{"master"}, false, StringSetter(&f.master)},
@@ -204,26 +93,23 @@ absl::StatusOr<ControllerFlags> ParseControllerFlags(const std::vector<std::stri
        DurationSetter("mirroring-endpointslice-updates-batch-period",
                       &f.mirroring.updates_batch_period)},
       {{"controllers"}, false, [&f](const std::string& v) { return ParseControllers(v, &f); }},
-      {{"leader-elect"}, true, BoolSetter("leader-elect", &f.leader_elect)},
-      {{"leader-elect-lease-duration"}, false,
-       DurationSetter("leader-elect-lease-duration", &f.lease_duration)},
-      {{"leader-elect-renew-deadline"}, false,
-       DurationSetter("leader-elect-renew-deadline", &f.renew_deadline)},
-      {{"leader-elect-retry-period"}, false,
-       DurationSetter("leader-elect-retry-period", &f.retry_period)},
-      {{"leader-elect-resource-name"}, false, StringSetter(&f.lease_name)},
-      {{"leader-elect-resource-namespace"}, false, StringSetter(&f.lease_namespace)},
-      {{"leader-elect-resource-lock"}, false, StringSetter(&lock)},
       {{"health-bind-address"}, false, StringSetter(&f.health_bind_address)},
       {{"secure-port"}, false, StringSetter(&secure_port)},
       {{"bind-address"}, false, StringSetter(&bind_address)},
   };
+  ::kslice::cmd::flags::AddLeaderElectionFlags(&le, &flags);
   if (absl::Status s = ParseArgs(args, flags); !s.ok()) return s;
   if (f.help) return f;
+  f.leader_elect = le.leader_elect;
+  f.lease_duration = le.lease_duration;
+  f.renew_deadline = le.renew_deadline;
+  f.retry_period = le.retry_period;
+  f.lease_name = le.lease_name;
+  f.lease_namespace = le.lease_namespace;
 
-  if (lock != "leases") {
+  if (le.lock != "leases") {
     return Bad("leader-elect-resource-lock",
-               absl::StrCat("\"", lock, "\": only \"leases\" is supported"));
+               absl::StrCat("\"", le.lock, "\": only \"leases\" is supported"));
   }
   if (!secure_port.empty() && secure_port != "0") {
     return Bad("secure-port",
@@ -240,7 +126,7 @@ absl::StatusOr<ControllerFlags> ParseControllerFlags(const std::vector<std::stri
   if (absl::Status s = ValidateOptions(f.endpointslice); !s.ok()) return s;
   if (absl::Status s = endpointslicemirroring::ValidateOptions(f.mirroring); !s.ok()) return s;
   if (f.leader_elect) {
-    if (absl::Status s = ValidateLeaderElection(f); !s.ok()) return s;
+    if (absl::Status s = ::kslice::cmd::flags::ValidateLeaderElection(le); !s.ok()) return s;
   }
   return f;
 }

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -16,63 +15,22 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "api/codec/go_time.h"
+#include "cmd/internal/flags/flags.h"
 
 namespace kslice::proxy::cmd {
 namespace {
 
-using Setter = std::function<absl::Status(const std::string& value)>;
-
-// One flag: its names and how to apply a value. `boolean` flags take no value (--flag)
-// or an explicit one (--flag=false), as pflag does.
-struct Flag {
-  std::vector<std::string> names;
-  bool boolean = false;
-  Setter set;
-};
-
-absl::Status Bad(absl::string_view flag, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat("invalid value for --", flag, ": ", message));
-}
-
-Setter StringSetter(std::string* out) {
-  return [out](const std::string& v) {
-    *out = v;
-    return absl::OkStatus();
-  };
-}
-
-Setter BoolSetter(std::string name, bool* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtob(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not a boolean"));
-    return absl::OkStatus();
-  };
-}
-
-Setter IntSetter(std::string name, int* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtoi(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not an integer"));
-    return absl::OkStatus();
-  };
-}
-
-Setter FloatSetter(std::string name, float* out) {
-  return [name, out](const std::string& v) {
-    if (!absl::SimpleAtof(v, out)) return Bad(name, absl::StrCat("\"", v, "\" is not a number"));
-    return absl::OkStatus();
-  };
-}
-
-Setter DurationSetter(std::string name, absl::Duration* out) {
-  return [name, out](const std::string& v) {
-    absl::StatusOr<int64_t> ns = codec::ParseGoDuration(v);
-    if (!ns.ok()) {
-      return Bad(name, absl::StrCat("\"", v, "\" is not a duration (examples: 500ms, 1s, 1m30s)"));
-    }
-    *out = absl::Nanoseconds(*ns);
-    return absl::OkStatus();
-  };
-}
+using ::kslice::cmd::flags::Bad;
+using ::kslice::cmd::flags::BoolSetter;
+using ::kslice::cmd::flags::DurationSetter;
+using ::kslice::cmd::flags::Flag;
+using ::kslice::cmd::flags::FloatSetter;
+using ::kslice::cmd::flags::Int32Setter;
+using ::kslice::cmd::flags::IntSetter;
+using ::kslice::cmd::flags::KeyValueSetter;
+using ::kslice::cmd::flags::ParseArgs;
+using ::kslice::cmd::flags::Setter;
+using ::kslice::cmd::flags::StringSetter;
 
 // "10.0.1.0/16" -> "10.0.0.0/16" (the network, as Go's IPNet.String()); nullopt-like
 // error for anything that is not an IPv4 or IPv6 CIDR.
@@ -112,41 +70,6 @@ Setter CIDRListSetter(std::string name, std::vector<std::string>* out) {
   };
 }
 
-absl::Status ParseArgs(const std::vector<std::string>& args, const std::vector<Flag>& flags) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    absl::string_view body = arg;
-    if (!absl::ConsumePrefix(&body, "--") && !absl::ConsumePrefix(&body, "-")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
-    }
-    std::string name(body), value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-      has_value = true;
-    }
-    const Flag* flag = nullptr;
-    for (const Flag& f : flags) {
-      for (const std::string& n : f.names) {
-        if (n == name) flag = &f;
-      }
-    }
-    if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag: ", arg));
-    if (!has_value) {
-      if (flag->boolean) {
-        value = "true";
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: ", arg));
-      }
-    }
-    if (absl::Status s = flag->set(value); !s.ok()) return s;
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> WithDefaultPort(const std::string& value, int default_port) {
@@ -174,12 +97,24 @@ absl::StatusOr<ProxyFlags> ParseProxyFlags(const std::vector<std::string>& args,
   ProxyFlags f;
   std::string hostname_override;
   std::string healthz = f.healthz_bind_address, metrics = f.metrics_bind_address;
-  const std::vector<Flag> flags = {
+  bool qps_set = false, burst_set = false;
+  Setter qps = FloatSetter("kube-api-qps", &f.kube_api_qps);
+  Setter burst = IntSetter("kube-api-burst", &f.kube_api_burst);
+  f.leader_election.lease_name = "endpointslice-controller";
+  std::vector<Flag> flags = {
       {{"h", "help"}, true, BoolSetter("help", &f.help)},
       {{"kubeconfig"}, false, StringSetter(&f.kubeconfig)},
       {{"master"}, false, StringSetter(&f.master)},
-      {{"kube-api-qps"}, false, FloatSetter("kube-api-qps", &f.kube_api_qps)},
-      {{"kube-api-burst"}, false, IntSetter("kube-api-burst", &f.kube_api_burst)},
+      {{"kube-api-qps"}, false,
+       [&](const std::string& v) {
+         qps_set = true;
+         return qps(v);
+       }},
+      {{"kube-api-burst"}, false,
+       [&](const std::string& v) {
+         burst_set = true;
+         return burst(v);
+       }},
       {{"hostname-override"}, false, StringSetter(&hostname_override)},
       {{"proxy-mode"}, false, StringSetter(&f.proxy_mode)},
       {{"cluster-cidr"}, false, CIDRListSetter("cluster-cidr", &f.cluster_cidrs)},
@@ -198,9 +133,24 @@ absl::StatusOr<ProxyFlags> ParseProxyFlags(const std::vector<std::string>& args,
       {{"cleanup"}, true, BoolSetter("cleanup", &f.cleanup)},
       {{"dry-run"}, true, BoolSetter("dry-run", &f.dry_run)},
       {{"f", "filename"}, false, StringSetter(&f.file)},
+      {{"backend-opt"}, false, KeyValueSetter("backend-opt", &f.backend_opts)},
+      {{"run-endpointslice-controller"}, true,
+       BoolSetter("run-endpointslice-controller", &f.run_endpointslice_controller)},
+      {{"concurrent-service-endpoint-syncs"}, false,
+       IntSetter("concurrent-service-endpoint-syncs", &f.endpointslice.workers)},
+      {{"max-endpoints-per-slice"}, false,
+       Int32Setter("max-endpoints-per-slice", &f.endpointslice.max_endpoints_per_slice)},
+      {{"endpointslice-updates-batch-period"}, false,
+       DurationSetter("endpointslice-updates-batch-period",
+                      &f.endpointslice.endpoint_updates_batch_period)},
   };
+  ::kslice::cmd::flags::AddLeaderElectionFlags(&f.leader_election, &flags);
   if (absl::Status s = ParseArgs(args, flags); !s.ok()) return s;
   if (f.help) return f;
+  if (f.run_endpointslice_controller) {
+    if (!qps_set) f.kube_api_qps = 20.0f;
+    if (!burst_set) f.kube_api_burst = 30;
+  }
 
   if (f.proxy_mode.empty()) f.proxy_mode = "iptables";
   f.hostname = absl::AsciiStrToLower(
@@ -233,6 +183,19 @@ absl::StatusOr<ProxyFlags> ParseProxyFlags(const std::vector<std::string>& args,
   }
   if (f.dry_run && f.cleanup) {
     return absl::InvalidArgumentError("--dry-run and --cleanup cannot be combined");
+  }
+  if (f.run_endpointslice_controller) {
+    if (f.dry_run || f.cleanup) {
+      return absl::InvalidArgumentError(
+          "--run-endpointslice-controller cannot be combined with --dry-run or --cleanup");
+    }
+    if (absl::Status s = endpointslice::ValidateOptions(f.endpointslice); !s.ok()) return s;
+    if (f.leader_election.leader_elect) {
+      if (absl::Status s = ::kslice::cmd::flags::ValidateLeaderElection(f.leader_election);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
   return f;
 }
@@ -273,6 +236,28 @@ Serving and logging:
   --logging-format text|json        (default text)
   -h, --help                        this text
 
+Backend-specific settings:
+  --backend-opt KEY=VALUE           repeatable; handed to the backend (BackendOptions.extra).
+                                    iptables: iptables.node-ip=IP (else from the Node),
+                                    iptables.nodeport-addresses=IP[,IP] (else from
+                                    --nodeport-addresses); grpc: grpc.listen=ADDR,
+                                    grpc.tls-cert=FILE, grpc.tls-key=FILE, ... (docs/proxy.md)
+
+Shared cache, one process (EndpointSlice controller + proxy on the same informers):
+  --run-endpointslice-controller    also run the endpointslice-controller, leader-elected
+                                    among the proxies (one Lease: at most one writes)
+  --concurrent-service-endpoint-syncs INT   workers (default 5, 1..50)
+  --max-endpoints-per-slice INT             (default 100, 1..1000)
+  --endpointslice-updates-batch-period DUR  (default 0)
+  --leader-elect[=false]            (default true; false: every proxy's controller writes)
+  --leader-elect-lease-duration DUR, --leader-elect-renew-deadline DUR,
+  --leader-elect-retry-period DUR   (defaults 15s, 10s, 2s)
+  --leader-elect-resource-name NAME (default endpointslice-controller: the standalone
+                                    controller's Lease, so the two exclude each other)
+  --leader-elect-resource-namespace NS (default kube-system)
+  --leader-elect-resource-lock leases  (the only lock supported)
+  With this mode --kube-api-qps / --kube-api-burst default to 20 / 30.
+
 Other modes:
   --cleanup                         remove every rule of --proxy-mode and exit
   --dry-run -f FILE                 no server, no root: read Services, EndpointSlices and Nodes
@@ -280,7 +265,7 @@ Other modes:
                                     and print what one full sync would apply (iptables: the
                                     iptables-restore input)
 
-Durations use Go syntax: 500ms, 1s, 1m30s. Exit status: 0 after SIGTERM/SIGINT (or a
+Durations use Go syntax: 0, 500ms, 1s, 1m30s. Exit status: 0 after SIGTERM/SIGINT (or a
 finished --cleanup / --dry-run), 1 on a runtime error, 2 on bad flags.
 )";
 }

@@ -13,19 +13,24 @@
 #ifndef KSLICE_CMD_KSLICE_PROXY_FLAGS_H_
 #define KSLICE_CMD_KSLICE_PROXY_FLAGS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cmd/internal/flags/flags.h"
+#include "controller/endpointslice/controller.h"
 
 namespace kslice::proxy::cmd {
 
 struct ProxyFlags {
   std::string kubeconfig;  // --kubeconfig
   std::string master;      // --master: overrides the kubeconfig's server
-  float kube_api_qps = 5.0f;  // --kube-api-qps (kube-proxy's default)
-  int kube_api_burst = 10;    // --kube-api-burst
+  // --kube-api-qps / --kube-api-burst: kube-proxy's defaults, or kube-controller-manager's
+  // (20, 30) with --run-endpointslice-controller when they are not given.
+  float kube_api_qps = 5.0f;
+  int kube_api_burst = 10;
 
   // --hostname-override; when not given, the OS hostname. Always lower-cased and trimmed
   // (kube-proxy's nodeutil.GetHostname).
@@ -45,6 +50,24 @@ struct ProxyFlags {
   // (kube-proxy appends it too).
   std::string healthz_bind_address = "0.0.0.0:10256";  // /healthz, /livez
   std::string metrics_bind_address = "127.0.0.1:10249";  // /metrics, /healthz
+
+  // --backend-opt KEY=VALUE (repeatable): backend-specific settings handed to the backend
+  // as BackendOptions.extra ("grpc.listen", "iptables.node-ip", ...). A key the binary
+  // also derives from other flags (iptables.node-ip from the Node, iptables.nodeport-
+  // addresses from --nodeport-addresses) is overridden by the value given here.
+  std::map<std::string, std::string> backend_opts;
+
+  // --run-endpointslice-controller: also run the EndpointSlice controller in this process,
+  // on the same informers (one list+watch and one cache per resource), leader-elected
+  // across the nodes (docs/proxy.md "Shared cache, one process").
+  bool run_endpointslice_controller = false;
+  // --concurrent-service-endpoint-syncs, --max-endpoints-per-slice,
+  // --endpointslice-updates-batch-period (kube-controller-manager's names and ranges).
+  endpointslice::EndpointSliceControllerOptions endpointslice;
+  // --leader-elect* (kube-controller-manager's names); the Lease defaults to
+  // kube-system/endpointslice-controller, the one the standalone controller takes, so the
+  // two never write at the same time.
+  ::kslice::cmd::flags::LeaderElectionFlags leader_election;
 
   bool cleanup = false;  // --cleanup: remove this mode's rules and exit
 

@@ -1,5 +1,6 @@
 #include "cmd/kslice-proxy/flags.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,60 @@ TEST(ProxyFlagsTest, Errors) {
   absl::StatusOr<ProxyFlags> f = ParseProxyFlags({}, "  ");
   ASSERT_FALSE(f.ok());
   EXPECT_TRUE(absl::StrContains(f.status().message(), "hostname-override"));
+}
+
+TEST(ProxyFlagsTest, BackendOptions) {
+  ProxyFlags f = MustParse({"--backend-opt", "grpc.listen=unix:/run/kslice.sock",
+                            "--backend-opt=iptables.node-ip=10.0.0.7", "--backend-opt=x=a=b"});
+  const std::map<std::string, std::string> want = {{"grpc.listen", "unix:/run/kslice.sock"},
+                                                   {"iptables.node-ip", "10.0.0.7"},
+                                                   {"x", "a=b"}};
+  EXPECT_EQ(f.backend_opts, want);
+  EXPECT_TRUE(MustParse({}).backend_opts.empty());
+  ExpectError({"--backend-opt=grpc.listen"}, "invalid value for --backend-opt: \"grpc.listen\" is not KEY=VALUE");
+  ExpectError({"--backend-opt", "=1"}, "empty key");
+  ExpectError({"--backend-opt"}, "flag needs an argument");
+}
+
+TEST(ProxyFlagsTest, SharedCacheMode) {
+  ProxyFlags plain = MustParse({});
+  EXPECT_FALSE(plain.run_endpointslice_controller);
+  EXPECT_EQ(plain.kube_api_qps, 5.0f);  // kube-proxy's defaults stay without the mode
+  EXPECT_EQ(plain.kube_api_burst, 10);
+
+  ProxyFlags f = MustParse({"--run-endpointslice-controller"});
+  EXPECT_TRUE(f.run_endpointslice_controller);
+  EXPECT_EQ(f.kube_api_qps, 20.0f);  // kube-controller-manager's, when not given
+  EXPECT_EQ(f.kube_api_burst, 30);
+  EXPECT_EQ(f.endpointslice.workers, 5);
+  EXPECT_EQ(f.endpointslice.max_endpoints_per_slice, 100);
+  EXPECT_TRUE(f.leader_election.leader_elect);
+  EXPECT_EQ(f.leader_election.lease_name, "endpointslice-controller");
+  EXPECT_EQ(f.leader_election.lease_namespace, "kube-system");
+  EXPECT_EQ(f.leader_election.lease_duration, absl::Seconds(15));
+
+  f = MustParse({"--run-endpointslice-controller", "--kube-api-qps=7", "--kube-api-burst=9",
+                 "--max-endpoints-per-slice=50", "--concurrent-service-endpoint-syncs=2",
+                 "--endpointslice-updates-batch-period=500ms", "--leader-elect=false",
+                 "--leader-elect-resource-name=mine"});
+  EXPECT_EQ(f.kube_api_qps, 7.0f);
+  EXPECT_EQ(f.kube_api_burst, 9);
+  EXPECT_EQ(f.endpointslice.max_endpoints_per_slice, 50);
+  EXPECT_EQ(f.endpointslice.workers, 2);
+  EXPECT_EQ(f.endpointslice.endpoint_updates_batch_period, absl::Milliseconds(500));
+  EXPECT_FALSE(f.leader_election.leader_elect);
+  EXPECT_EQ(f.leader_election.lease_name, "mine");
+
+  ExpectError({"--run-endpointslice-controller", "--max-endpoints-per-slice=1001"},
+              "max-endpoints-per-slice");
+  ExpectError({"--run-endpointslice-controller", "--concurrent-service-endpoint-syncs=0"},
+              "concurrent-service-endpoint-syncs");
+  ExpectError({"--run-endpointslice-controller", "--leader-elect-renew-deadline=20s"},
+              "leaseDuration");
+  ExpectError({"--run-endpointslice-controller", "--leader-elect-resource-lock=endpoints"},
+              "only \"leases\"");
+  ExpectError({"--run-endpointslice-controller", "--cleanup"}, "cannot be combined");
+  ExpectError({"--run-endpointslice-controller", "--dry-run", "-f", "x"}, "cannot be combined");
 }
 
 TEST(WithDefaultPortTest, Forms) {

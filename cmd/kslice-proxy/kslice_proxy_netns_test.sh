@@ -99,8 +99,14 @@ k() { timeout 20 kubectl "$@"; }
 http_code() { curl -s -o "$tmp/body" -w '%{http_code}' --max-time 5 "$1" || true; }
 
 section "start kslice-apiserver on 127.0.0.1 inside the namespace"
+# A dual-stack Service range where the server has one (it refuses IPv6 ipFamilies on a
+# single-stack cluster, as kube-apiserver); older servers take the IPv4 range only.
+service_range=()
+if "$tmp/kslice-apiserver" --help 2>&1 | grep -q -- '--service-cluster-ip-range=CIDR\[,CIDR\]'; then
+  service_range=(--service-cluster-ip-range=10.96.0.0/12,fd00:10:96::/112)
+fi
 "$tmp/kslice-apiserver" --port=0 --kubeconfig="$KUBECONFIG" --data-dir="$tmp/data" \
-  --cert-dir="$tmp/certs" >"$tmp/server.log" 2>&1 &
+  --cert-dir="$tmp/certs" "${service_range[@]}" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 server_up() {
   kill -0 "$server_pid" 2>/dev/null || fail "kslice-apiserver exited"
@@ -224,6 +230,54 @@ no_endpoints() {
 wait_for 20 "the REJECT rule" no_endpoints
 iptables -t nat -S KUBE-SERVICES | grep -q '"default/api:http cluster IP"' &&
   fail "default/api still has its nat rule"
+
+section "service health-check NodePort (LoadBalancer, externalTrafficPolicy Local)"
+hc_port=$((30000 + RANDOM % 2000))
+apply_lb() {  # apply_lb NODE_OF_SECOND_ENDPOINT
+  k apply -f - >/dev/null <<YAML || fail "kubectl apply lb"
+apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: default}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: Local
+  healthCheckNodePort: $hc_port
+  clusterIP: 10.96.0.40
+  clusterIPs: [10.96.0.40]
+  selector: {app: lb}
+  ports: [{name: http, protocol: TCP, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: lb-abcde
+  namespace: default
+  labels: {kubernetes.io/service-name: lb}
+addressType: IPv4
+ports: [{name: http, protocol: TCP, port: 8080}]
+endpoints:
+- addresses: ["10.244.1.40"]
+  conditions: {ready: true}
+  nodeName: $1
+- addresses: ["10.244.2.40"]
+  conditions: {ready: true}
+  nodeName: node-b
+YAML
+}
+apply_lb node-a
+hc_200() { [[ "$(http_code "http://127.0.0.1:$hc_port/anything")" == 200 ]]; }
+wait_for 20 "health check port $hc_port answering 200" hc_200
+grep -q '"localEndpoints": 1,' "$tmp/body" || fail "health check body: $(cat "$tmp/body")"
+grep -q '"serviceProxyHealthy": true' "$tmp/body" || fail "health check body: $(cat "$tmp/body")"
+headers="$(curl -s -D - -o /dev/null --max-time 5 "http://127.0.0.1:$hc_port/")"
+grep -qi '^X-Load-Balancing-Endpoint-Weight: 1' <<<"$headers" || fail "health check headers: $headers"
+apply_lb node-b   # no endpoint left on node-a
+hc_503() { [[ "$(http_code "http://127.0.0.1:$hc_port/")" == 503 ]]; }
+wait_for 20 "health check 503 without a local endpoint" hc_503
+grep -q '"localEndpoints": 0,' "$tmp/body" || fail "health check body: $(cat "$tmp/body")"
+k delete service lb >/dev/null || fail "kubectl delete service lb"
+hc_closed() { [[ "$(http_code "http://127.0.0.1:$hc_port/")" == 000 ]]; }
+wait_for 20 "health check port closed with the service" hc_closed
 
 section "SIGTERM: exit 0, rules stay"
 kill -TERM "$proxy_pid"

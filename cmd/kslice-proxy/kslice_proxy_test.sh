@@ -47,7 +47,8 @@ run --help
 [[ $rc -eq 0 ]] || fail "--help exited $rc"
 for flag in --kubeconfig --master --hostname-override --proxy-mode --cluster-cidr --masquerade-all \
   --iptables-sync-period --iptables-min-sync-period --healthz-bind-address --metrics-bind-address \
-  --iptables-masquerade-bit --nodeport-addresses --cleanup --dry-run --logging-format; do
+  --iptables-masquerade-bit --nodeport-addresses --cleanup --dry-run --logging-format \
+  --backend-opt --run-endpointslice-controller --max-endpoints-per-slice --leader-elect; do
   grep -q -- "$flag" "$out" || fail "--help does not mention $flag"
 done
 
@@ -90,7 +91,7 @@ grep -q -- '--or-mark 0x00000020' "$out" || fail "--iptables-masquerade-bit 5: $
 echo "== bad flags: exit 2"
 expect_exit 2 'unknown flag: --bogus' --bogus
 expect_exit 2 'unexpected argument "extra"' extra
-expect_exit 2 'has no backend in this binary \(registered: iptables\)' --proxy-mode=ipvs --dry-run -f x
+expect_exit 2 'has no backend in this binary \(registered: ([a-z]+, )*iptables(, [a-z]+)*\)' --proxy-mode=ipvs --dry-run -f x
 expect_exit 2 'iptables-sync-period.*not a duration' --iptables-sync-period=soon
 expect_exit 2 'iptables-sync-period.*greater than 0' --iptables-sync-period=0s
 expect_exit 2 'iptables-min-sync-period' --iptables-min-sync-period=-1s
@@ -98,6 +99,9 @@ expect_exit 2 'iptables-masquerade-bit.*0\.\.31' --iptables-masquerade-bit=32
 expect_exit 2 'cluster-cidr.*not a CIDR' --cluster-cidr=10.0.0.0
 expect_exit 2 'masquerade-all.*not a boolean' --masquerade-all=maybe
 expect_exit 2 'needs -f FILE' --dry-run
+expect_exit 2 'backend-opt.*"grpc.listen" is not KEY=VALUE' --backend-opt grpc.listen
+expect_exit 2 'max-endpoints-per-slice' --run-endpointslice-controller --max-endpoints-per-slice=0
+expect_exit 2 'run-endpointslice-controller cannot be combined' --run-endpointslice-controller --cleanup
 expect_exit 2 'only used with --dry-run' -f x
 expect_exit 2 'flag needs an argument' --kubeconfig
 expect_exit 2 'healthz-bind-address' --healthz-bind-address='[::1'
