@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Real-dataplane end-to-end test of kslice-proxy's iptables mode (issue 7, docs/proxy.md
-# "Dataplane tests"). Network namespaces stand for the machines:
+# "Dataplane tests") and nftables mode (issue 9, docs/nftables.md): the fifth argument (or
+# $KSLICE_PROXY_MODE) is the --proxy-mode, `iptables` (default) or `nftables`; the checks
+# are the same, only how the programmed rules are inspected differs. Network namespaces
+# stand for the machines:
 #
 #   <p>sw     underlay switch: bridge br0 192.168.77.1/24
 #   <p>api    192.168.77.2   kslice-apiserver (HTTPS on 192.168.77.2:6443)
@@ -25,10 +28,10 @@
 #   4. ClientIP session affinity: each client is pinned to one endpoint;
 #   5. a service without endpoints refuses connections quickly (REJECT -> ECONNREFUSED).
 #
-#   bazel test //e2e:dataplane_e2e_test
-#   e2e/dataplane_e2e.sh [kslice-apiserver kslice-proxy whoami_server conn_tally]  # repo root, root
+#   bazel test //e2e:dataplane_e2e_test //e2e:dataplane_nftables_e2e_test
+#   e2e/dataplane_e2e.sh [kslice-apiserver kslice-proxy whoami_server conn_tally [MODE]]  # root
 #
-# Needs root (namespaces), iproute2, iptables (nf_tables or legacy) and kubectl. Skips
+# Needs root (namespaces), iproute2, iptables (nf_tables or legacy) or nft, and kubectl. Skips
 # (passes) only when network namespaces cannot be created. Everything it creates
 # (namespaces, processes, temp files) is removed on exit, failure and interruption included;
 # namespaces left by an earlier run that was killed (its pid is gone) are removed first.
@@ -38,6 +41,11 @@ src_server="${1:-${KSLICE_APISERVER:-$PWD/cmd/kslice-apiserver/kslice-apiserver}
 src_proxy="${2:-${KSLICE_PROXY:-$PWD/cmd/kslice-proxy/kslice-proxy}}"
 src_whoami="${3:-${KSLICE_WHOAMI:-$PWD/e2e/tools/whoami_server}}"
 src_tally="${4:-${KSLICE_CONN_TALLY:-$PWD/e2e/tools/conn_tally}}"
+mode="${5:-${KSLICE_PROXY_MODE:-iptables}}"
+case "$mode" in
+  iptables | nftables) ;;
+  *) echo "FAIL: unknown proxy mode '$mode' (iptables or nftables)" >&2; exit 1 ;;
+esac
 
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/bin"
 for bin in "$src_server" "$src_proxy" "$src_whoami" "$src_tally"; do
@@ -46,6 +54,7 @@ done
 command -v ip >/dev/null 2>&1 || { echo "FAIL: ip (iproute2) is not installed" >&2; exit 1; }
 
 prefix_base="ksl-e2e-"
+[[ "$mode" == nftables ]] && prefix_base="ksl-e2n-"
 p="${prefix_base}$$-"
 tmp_base="${TEST_TMPDIR:-/tmp}"
 
@@ -100,7 +109,8 @@ if ! ip netns exec "${p}probe" ip link set lo up 2>/dev/null; then
   exit 0
 fi
 ip netns del "${p}probe"
-for tool in iptables iptables-save iptables-restore kubectl curl; do
+if [[ "$mode" == nftables ]]; then tools="nft kubectl curl"; else tools="iptables iptables-save iptables-restore kubectl curl"; fi
+for tool in $tools; do
   command -v "$tool" >/dev/null 2>&1 || { echo "FAIL: $tool is not installed" >&2; exit 1; }
 done
 
@@ -117,8 +127,13 @@ cleanup() {
     done
     for node in node1 node2; do
       if ip netns list 2>/dev/null | awk '{print $1}' | grep -x >/dev/null "${p}${node}"; then
-        echo "--- iptables-save in $node" >&2
-        ip netns exec "${p}${node}" iptables-save 2>&1 | grep -v '^#' | head -n 120 >&2 || true
+        if [[ "$mode" == nftables ]]; then
+          echo "--- nft list table ip kube-proxy in $node" >&2
+          ip netns exec "${p}${node}" nft list table ip kube-proxy 2>&1 | head -n 160 >&2 || true
+        else
+          echo "--- iptables-save in $node" >&2
+          ip netns exec "${p}${node}" iptables-save 2>&1 | grep -v '^#' | head -n 120 >&2 || true
+        fi
       fi
     done
   fi
@@ -351,29 +366,53 @@ k get svc web -n e2e -o 'jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}'
 section "kslice-proxy on each node"
 for n in 1 2; do
   in_ns "node$n" "$tmp/kslice-proxy" --kubeconfig="$KUBECONFIG" --hostname-override="node$n" \
-    --proxy-mode=iptables --cluster-cidr=10.244.0.0/16 --iptables-min-sync-period=100ms \
+    --proxy-mode="$mode" --cluster-cidr=10.244.0.0/16 --iptables-min-sync-period=100ms \
     --healthz-bind-address=127.0.0.1:10256 --metrics-bind-address=127.0.0.1:10249 -v=2 \
     >"$tmp/proxy-node$n.log" 2>&1 &
 done
 nat() { in_ns "$1" iptables-save -t nat; }
 filter() { in_ns "$1" iptables-save -t filter; }
-# The SVC chain of web:http has one "-> IP:8080" rule per endpoint it uses.
-web_endpoints() { nat "$1" | grep -e '--comment "e2e/web:http -> ' | grep -o '10\.244\.[0-9.]*:8080' | sort | tr '\n' ' '; }
+table() { in_ns "$1" nft list table ip kube-proxy 2>/dev/null; }
+# The endpoints the cluster-policy chain of web:http dispatches to, "IP:8080 ..." sorted:
+# iptables has one "-> IP:8080" rule per endpoint in KUBE-SVC-…; nftables one
+# "goto endpoint-…__IP/8080" rule per endpoint in service-…-e2e/web/tcp/http.
+web_endpoints() {
+  if [[ "$mode" == nftables ]]; then
+    table "$1" | awk '/chain service-[A-Z0-9]*-e2e\/web\/tcp\/http \{/ {f = 1; next} f && /^\t}/ {f = 0} f' |
+      grep -o '__10\.244\.[0-9.]*/8080' | sed 's/^__//; s|/|:|' | sort | tr '\n' ' '
+  else
+    nat "$1" | grep -e '--comment "e2e/web:http -> ' | grep -o '10\.244\.[0-9.]*:8080' | sort | tr '\n' ' '
+  fi
+}
+empty_rejected() {
+  if [[ "$mode" == nftables ]]; then
+    table "$1" | grep >/dev/null -e '10\.96\.100\.12 \. tcp \. 80 comment "e2e/empty:http" : goto reject-chain'
+  else
+    filter "$1" | grep >/dev/null -e '--comment "e2e/empty:http has no endpoints"'
+  fi
+}
 programmed() {
   local n
   for n in node1 node2; do
     [[ "$(web_endpoints "$n")" == "10.244.1.11:8080 10.244.2.11:8080 " ]] || return 1
-    filter "$n" | grep >/dev/null -e '--comment "e2e/empty:http has no endpoints"' || return 1
+    empty_rejected "$n" || return 1
   done
 }
 wait_for 60 "both proxies to program the services" programmed
 healthy() { [[ "$(in_ns "$1" curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1:10256/healthz)" == 200 ]]; }
 wait_for 20 "node1 /healthz 200" healthy node1
 wait_for 20 "node2 /healthz 200" healthy node2
-nat node1 | grep >/dev/null -e '-A KUBE-SERVICES -d 10.96.100.10/32 -p tcp -m comment --comment "e2e/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-' ||
-  fail "no ClusterIP rule for e2e/web:http in node1"
-nat node1 | grep >/dev/null -e '-A KUBE-SVC-[A-Z0-9]* .*-m statistic --mode random --probability 0\.50* -j KUBE-SEP-' ||
-  fail "no 0.5 probability rule in node1"
+if [[ "$mode" == nftables ]]; then
+  table node1 | grep >/dev/null -e '10\.96\.100\.10 \. tcp \. 80 : goto service-[A-Z0-9]*-e2e/web/tcp/http' ||
+    fail "no service-ips element for e2e/web:http in node1"
+  table node1 | grep >/dev/null -e 'numgen random mod 2 0 goto endpoint-[A-Z0-9]*-e2e/web/tcp/http__' ||
+    fail "no 1-in-2 numgen rule in node1"
+else
+  nat node1 | grep >/dev/null -e '-A KUBE-SERVICES -d 10.96.100.10/32 -p tcp -m comment --comment "e2e/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-' ||
+    fail "no ClusterIP rule for e2e/web:http in node1"
+  nat node1 | grep >/dev/null -e '-A KUBE-SVC-[A-Z0-9]* .*-m statistic --mode random --probability 0\.50* -j KUBE-SEP-' ||
+    fail "no 0.5 probability rule in node1"
+fi
 
 # ---------------------------------------------------------------------------------------------
 section "ClusterIP: 200 connections from a pod spread over both endpoints"
@@ -397,8 +436,13 @@ cat "$tmp/tally"
 [[ -n "$(count answer backend-a)" && -n "$(count answer backend-b)" ]] ||
   fail "NodePort reached only one endpoint over 60 connections: $(cat "$tmp/tally")"
 # Masqueraded: node1 marks NodePort traffic, so backend-b (on node2) answers through node1.
-nat node1 | grep >/dev/null -e '-A KUBE-NODEPORTS -p tcp -m comment --comment "e2e/web:http" -m tcp --dport 30080 -j KUBE-EXT-' ||
-  fail "no KUBE-NODEPORTS rule for 30080 in node1"
+if [[ "$mode" == nftables ]]; then
+  table node1 | grep >/dev/null -e 'tcp \. 30080 : goto external-[A-Z0-9]*-e2e/web/tcp/http' ||
+    fail "no service-nodeports element for 30080 in node1"
+else
+  nat node1 | grep >/dev/null -e '-A KUBE-NODEPORTS -p tcp -m comment --comment "e2e/web:http" -m tcp --dport 30080 -j KUBE-EXT-' ||
+    fail "no KUBE-NODEPORTS rule for 30080 in node1"
+fi
 
 # ---------------------------------------------------------------------------------------------
 section "an endpoint removed from the slice gets no new connections"
@@ -416,8 +460,15 @@ tally client 10.96.100.10:80 100
 
 # ---------------------------------------------------------------------------------------------
 section "ClientIP session affinity pins each client"
-nat node1 | grep >/dev/null -e '-m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-' ||
-  fail "no recent-match affinity rule in node1"
+if [[ "$mode" == nftables ]]; then
+  table node1 | grep >/dev/null -e 'ip saddr @affinity-[A-Z0-9]*-e2e/sticky/tcp/http__10\.244\.[0-9.]*/8080 goto endpoint-' ||
+    fail "no affinity-set rule in node1"
+  table node1 | grep >/dev/null -e 'timeout 3h' ||
+    fail "no affinity set with the 10800 s timeout in node1"
+else
+  nat node1 | grep >/dev/null -e '-m recent --rcheck --seconds 10800 --reap --name KUBE-SEP-' ||
+    fail "no recent-match affinity rule in node1"
+fi
 for c in client client2; do
   tally "$c" 10.96.100.11:80 50
   [[ "$(count answered)" == 50 ]] || fail "$c: only $(count answered) of 50 answered"
@@ -427,8 +478,12 @@ done
 
 # ---------------------------------------------------------------------------------------------
 section "a service without endpoints refuses connections"
-filter node1 | grep >/dev/null -e '-A KUBE-SERVICES -d 10.96.100.12/32 -p tcp -m comment --comment "e2e/empty:http has no endpoints" -m tcp --dport 80 -j REJECT' ||
-  fail "no REJECT rule for e2e/empty:http in node1's filter table"
+if [[ "$mode" == nftables ]]; then
+  empty_rejected node1 || fail "no no-endpoint-services element for e2e/empty:http in node1"
+else
+  filter node1 | grep >/dev/null -e '-A KUBE-SERVICES -d 10.96.100.12/32 -p tcp -m comment --comment "e2e/empty:http has no endpoints" -m tcp --dport 80 -j REJECT' ||
+    fail "no REJECT rule for e2e/empty:http in node1's filter table"
+fi
 tally client 10.96.100.12:80 5 3000
 cat "$tmp/tally"
 [[ "$(count refused)" == 5 ]] || fail "want 5 refused connections: $(cat "$tmp/tally")"
