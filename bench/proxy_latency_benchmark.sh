@@ -4,7 +4,7 @@
 # services").
 #
 #   sudo bench/proxy_latency_benchmark.sh [--services=10000] [--endpoints=10] [--updates=20]
-#       [--min-sync-periods=0s,1s] [--flavor=nft|legacy] [--initial-flush=auto|yes|no]
+#       [--min-sync-periods=0s,1s] [--flavor=nft|legacy]
 #       [--apiserver=PATH] [--proxy=PATH]                     # run from the repo root
 #
 # Without --apiserver/--proxy the binaries are built with
@@ -27,19 +27,13 @@
 #             of the syncs the update caused);
 #   wait    = netprog - write - sync (informer delivery + the min-sync-period wait).
 #
-# Initial load: Debian's iptables 1.8.9 (nf_tables) makes `iptables-restore --noflush`
-# superlinear (bench/iptables_apply_benchmark.cc: 7 s at 1k services, 42-63 s at 2k), so the
-# proxy's first full sync at 10k would take very long. --initial-flush=yes puts a wrapper named iptables-restore first on the proxy's PATH that
-# drops --noflush from the FIRST restore only (the initial full load; a flushing restore of
-# the whole payload, which also drops the built-in chains' jump rules the backend had added
-# just before — irrelevant for the KUBE-SVC chain polled here); every measured partial sync
-# uses the real `--noflush` restore. KNOWN NOT TO WORK YET: at 10k services the proxy's
-# second sync is again a full `--noflush` restore (the flushing restore removed the jump
-# rules/canary the backend checks), which did not finish in 40 s; so auto means "no" and
-# 10k figures use --flavor=legacy, which puts iptables-legacy* first instead.
+# Initial load: the proxy's first sync is a full --noflush restore of the whole ruleset
+# (430k lines at 10k x 10). With iptables-nft that is linear only because the backend starts
+# large table sections with `-S` (IptablesBackendOptions::nft_flavor); --flavor=legacy puts
+# iptables-legacy* first on the proxy's PATH instead.
 set -euo pipefail
 
-services=10000 endpoints=10 updates=20 periods="0s,1s" flavor=nft initial_flush=auto gap=0.2
+services=10000 endpoints=10 updates=20 periods="0s,1s" flavor=nft gap=0.2
 server_bin="" proxy_bin=""
 for arg in "$@"; do
   case "$arg" in
@@ -49,7 +43,6 @@ for arg in "$@"; do
     --gap=*) gap="${arg#*=}" ;;
     --min-sync-periods=*) periods="${arg#*=}" ;;
     --flavor=*) flavor="${arg#*=}" ;;
-    --initial-flush=*) initial_flush="${arg#*=}" ;;
     --apiserver=*) server_bin="${arg#*=}" ;;
     --proxy=*) proxy_bin="${arg#*=}" ;;
     *) echo "unknown argument $arg" >&2; exit 2 ;;
@@ -155,22 +148,6 @@ mkdir -p "$tmp/bin"
 if [[ "$flavor" == legacy ]]; then
   for t in "" -save -restore; do ln -sf "$(command -v iptables-legacy$t)" "$tmp/bin/iptables$t"; done
 fi
-if [[ "$initial_flush" == auto ]]; then
-  initial_flush=no  # see "KNOWN NOT TO WORK YET" above
-fi
-if [[ "$initial_flush" == yes ]]; then
-  real_restore="$(command -v iptables-restore)"
-  cat >"$tmp/bin/iptables-restore" <<WRAP
-#!/bin/bash
-# Drops --noflush from the first restore only (the initial full load); see the header.
-if mkdir "$tmp/bin/.first-restore-done" 2>/dev/null; then
-  args=(); for a in "\$@"; do [[ "\$a" == --noflush ]] || args+=("\$a"); done
-  exec "$real_restore" "\${args[@]}"
-fi
-exec "$real_restore" "\$@"
-WRAP
-  chmod +x "$tmp/bin/iptables-restore"
-fi
 proxy_path="$tmp/bin:$PATH"
 ipt="iptables"; [[ "$flavor" == legacy ]] && ipt="iptables-legacy"
 
@@ -186,10 +163,9 @@ results="$tmp/results"
 : >"$results"
 
 for period in ${periods//,/ }; do
-  rm -rf "$tmp/bin/.first-restore-done"
   for t in nat filter; do "$ipt" -t $t -F 2>/dev/null || true; "$ipt" -t $t -X 2>/dev/null || true; done
   mport="$(free_port)" hport="$(free_port)"
-  log "kslice-proxy --iptables-min-sync-period=$period (flavor $flavor, initial flush $initial_flush)"
+  log "kslice-proxy --iptables-min-sync-period=$period (flavor $flavor)"
   t0=$(now)
   PATH="$proxy_path" "$tmp/kslice-proxy" --kubeconfig="$KUBECONFIG" --hostname-override=node-a \
     --proxy-mode=iptables --cluster-cidr=10.128.0.0/9 --healthz-bind-address="127.0.0.1:$hport" \
@@ -252,7 +228,7 @@ PY
   kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
 done
 
-echo "== $services services x $endpoints endpoints, flavor $flavor, initial flush $initial_flush, $updates updates per period"
+echo "== $services services x $endpoints endpoints, flavor $flavor, $updates updates per period"
 python3 - "$results" <<'PY'
 import sys, statistics, collections
 rows = collections.defaultdict(list)
