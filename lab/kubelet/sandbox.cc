@@ -64,6 +64,9 @@ absl::Status SetUpSandbox(Runner& runner, const SandboxSpec& s) {
     return absl::InvalidArgumentError("pod namespace without the lab-pod- prefix: " + s.netns);
   }
   (void)runner.Run({"ip", "link", "del", s.veth});  // a leftover of an earlier run, if any
+  // A reused address: the node's neighbour entry may still hold the previous pod's MAC
+  // (reachable for up to ~45 s of neighbour-cache aging). Forget it; failing is fine.
+  (void)runner.Run({"ip", "neigh", "del", s.ip, "dev", s.bridge});
   const std::string cidr = absl::StrCat(s.ip, "/", s.prefix_length);
   const std::vector<std::vector<std::string>> steps = {
       {"ip", "netns", "add", s.netns},

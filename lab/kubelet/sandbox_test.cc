@@ -33,6 +33,7 @@ TEST(SandboxTest, SetUpRunsTheCommandsInOrder) {
   EXPECT_EQ(r.commands(),
             (std::vector<std::string>{
                 "ip link del veth12345678",
+                "ip neigh del 192.168.202.196 dev cni0",
                 "ip netns add lab-pod-default-web",
                 "ip link add veth12345678 type veth peer name eth0 netns lab-pod-default-web",
                 "ip link set veth12345678 master cni0 up",
