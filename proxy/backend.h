@@ -96,7 +96,7 @@ struct BackendOptions {
   // Metrics of the proxy; backends record their own families here (e.g. iptables
   // restore failures). Not owned; may be null (then record nothing).
   ProxyMetrics* metrics = nullptr;
-  // Backend-specific settings ("grpc.target" = "unix:/run/agent.sock", ...).
+  // Backend-specific settings ("grpc.listen" = "unix:/run/kslice-proxy/grpc.sock", ...).
   std::map<std::string, std::string> extra;
 };
 

@@ -21,6 +21,7 @@ std::vector<double> NetworkProgrammingBuckets() {
 
 absl::StatusOr<std::unique_ptr<ProxyMetrics>> ProxyMetrics::Create(m::Registry& registry) {
   std::unique_ptr<ProxyMetrics> p(new ProxyMetrics());
+  p->registry = &registry;
   const std::vector<double> sync_buckets = m::ExponentialBuckets(0.001, 2, 15);
   auto hist = [&](Histogram*& out, const char* name, const char* help,
                   std::vector<double> buckets) -> absl::Status {

@@ -27,6 +27,10 @@ class ProxyMetrics {
   using Histogram = controller::metrics::Histogram;
   using GaugeVec = controller::metrics::GaugeVec;
 
+  // The registry the families live on (not owned): backends register their own families
+  // there (e.g. the gRPC backend's kslice_proxy_grpc_*). Never null after Create.
+  controller::metrics::Registry* registry = nullptr;
+
   // All pointers are owned by the registry and never null after Create.
   Histogram* sync_proxy_rules_duration = nullptr;           // every sync
   Histogram* sync_full_proxy_rules_duration = nullptr;

@@ -25,6 +25,7 @@
 #include "proxy/grpc/client.h"
 #include "proxy/grpc/proxy_state.grpc.pb.h"
 #include "proxy/grpc/test_states.h"
+#include "proxy/metrics.h"
 
 namespace kslice::proxy::grpc {
 namespace {
@@ -180,6 +181,25 @@ TEST_F(GrpcBackendTest, RegisteredAsGrpc) {
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/state.sock"));
   ASSERT_TRUE((*b)->Cleanup().ok());
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/state.sock"));
+}
+
+// Through the registry, the backend's families land on the proxy's metrics registry
+// (what kslice-proxy serves on /metrics).
+TEST_F(GrpcBackendTest, RegisteredBackendExportsOnTheProxyRegistry) {
+  controller::metrics::Registry registry;
+  absl::StatusOr<std::unique_ptr<ProxyMetrics>> metrics = ProxyMetrics::Create(registry);
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  BackendOptions o;
+  o.node_name = "node-a";
+  o.extra["grpc.listen"] = Listen();
+  o.metrics = metrics->get();
+  absl::StatusOr<std::unique_ptr<Backend>> b = NewBackend("grpc", o);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE((*b)->Sync(BigState(2, 1), Full()).ok());
+  std::string text = registry.Expose();
+  EXPECT_TRUE(absl::StrContains(text, "kslice_proxy_grpc_updates_sent_total")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "kubeproxy_sync_proxy_rules_duration_seconds")) << text;
+  ASSERT_TRUE((*b)->Cleanup().ok());
 }
 
 TEST_F(GrpcBackendTest, OptionErrors) {
