@@ -1493,6 +1493,10 @@ absl::StatusOr<Response> APIServer::CreateBinding(Call& call) {
           c->set_status("True");
           c->mutable_lasttransitiontime()->set_seconds(absl::ToUnixSeconds(Now()));
         }
+        // As upstream's UpdatePodCondition: the new condition replaces the old one, so an
+        // earlier "Unschedulable" reason and message do not survive the bind.
+        c->clear_reason();
+        c->clear_message();
         return std::unique_ptr<Message>(std::move(next));
       },
       go);

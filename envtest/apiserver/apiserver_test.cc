@@ -390,6 +390,13 @@ TEST_F(ApiServerTest, UpdatesKeepAllocatedServiceValuesAndPodIpsStayInStep) {
 
 TEST_F(ApiServerTest, BindingSchedulesAPodOnce) {
   ASSERT_EQ(Do("POST", "/api/v1/namespaces/default/pods", kPod).status, 201);
+  // A scheduler first found no node.
+  Response unsched = Do(
+      "PATCH", "/api/v1/namespaces/default/pods/web/status",
+      R"({"status":{"conditions":[{"type":"PodScheduled","status":"False",)"
+      R"("reason":"Unschedulable","message":"0/1 nodes are available"}]}})",
+      "application/merge-patch+json");
+  ASSERT_EQ(unsched.status, 200) << unsched.body;
   const std::string binding =
       R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"web"},)"
       R"("target":{"apiVersion":"v1","kind":"Node","name":"node-1"}})";
@@ -397,8 +404,10 @@ TEST_F(ApiServerTest, BindingSchedulesAPodOnce) {
   ASSERT_EQ(b.status, 201) << b.body;
   Node pod = Json(Do("GET", "/api/v1/namespaces/default/pods/web"));
   EXPECT_EQ(Str(pod, {"spec", "nodeName"}), "node-1");
-  EXPECT_TRUE(absl::StrContains(Do("GET", "/api/v1/namespaces/default/pods/web").body,
-                                "PodScheduled"));
+  std::string body = Do("GET", "/api/v1/namespaces/default/pods/web").body;
+  EXPECT_TRUE(absl::StrContains(body, R"("type":"PodScheduled","status":"True")")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "Unschedulable")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "0/1 nodes")) << body;
   EXPECT_EQ(Do("POST", "/api/v1/namespaces/default/pods/web/binding", binding).status, 409);
 }
 
