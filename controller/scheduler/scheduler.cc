@@ -23,6 +23,7 @@
 #include "controller/record/recorder.h"
 #include "controller/runtime/controller.h"
 #include "controller/scheduler/predicates.h"
+#include "controller/workloads/plumbing.h"
 #include "informers/cache/object.h"
 #include "informers/lister.h"
 #include "informers/typed.h"
@@ -60,12 +61,6 @@ class Scheduler::Impl {
   Impl(controller::Manager& manager, SchedulerOptions options)
       : manager_(manager), options_(std::move(options)) {}
 
-  ~Impl() {
-    for (auto& [informer, registration] : registrations_) {
-      informer->RemoveEventHandler(registration);
-    }
-  }
-
   absl::Status Init();
 
  private:
@@ -77,24 +72,11 @@ class Scheduler::Impl {
   void OnPod(const Pod* old_pod, const Pod* pod);
   bool Ours(const Pod& pod) const { return NeedsScheduling(pod, options_.scheduler_names); }
 
-  template <typename T>
-  absl::Status Register(informers::TypedInformer<T>& informer,
-                        informers::TypedHandlerFuncs<T> funcs) {
-    absl::StatusOr<std::shared_ptr<informers::HandlerRegistration>> reg =
-        informer.AddEventHandler(std::move(funcs));
-    if (!reg.ok()) return reg.status();
-    registrations_.emplace_back(&informer.Informer(), *std::move(reg));
-    return absl::OkStatus();
-  }
-
   controller::Manager& manager_;  // not owned
   const SchedulerOptions options_;
   std::unique_ptr<controller::record::Recorder> recorder_;
   std::optional<informers::TypedInformer<Pod>> pods_;
   std::optional<informers::TypedInformer<Node>> nodes_;
-  std::vector<std::pair<informers::SharedIndexInformer*,
-                        std::shared_ptr<informers::HandlerRegistration>>>
-      registrations_;
   std::unique_ptr<controller::Controller> queue_;
   controller::metrics::CounterVec* attempts_ = nullptr;  // scheduler_schedule_attempts_total
   controller::metrics::HistogramVec* attempt_seconds_ = nullptr;
@@ -104,24 +86,17 @@ class Scheduler::Impl {
   std::map<std::string, std::shared_ptr<const Pod>> assumed_ ABSL_GUARDED_BY(mu_);
   // Pods that fit nowhere at their last attempt.
   std::set<std::string> unschedulable_ ABSL_GUARDED_BY(mu_);
+  workloads::HandlerRegistrations registrations_;  // last: handlers are removed first
 };
 
 absl::Status Scheduler::Impl::Init() {
-  informers::SharedInformerFactory& factory = manager_.informers();
-  absl::StatusOr<informers::TypedInformer<Pod>> pods = factory.For<Pod>();
-  if (!pods.ok()) return pods.status();
-  absl::StatusOr<informers::TypedInformer<Node>> nodes = factory.For<Node>();
-  if (!nodes.ok()) return nodes.status();
-  pods_.emplace(*pods);
-  nodes_.emplace(*nodes);
-  absl::Status s = pods_->Informer().AddIndexers({{kNodeNameIndex, NodeNameValues}});
+  absl::Status s = workloads::GetInformers(manager_, pods_, nodes_);
+  if (!s.ok()) return s;
+  s = pods_->Informer().AddIndexers({{kNodeNameIndex, NodeNameValues}});
   if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
 
-  controller::record::RecorderOptions ro;
-  ro.component = kEventComponent;
-  ro.host = manager_.identity();
   absl::StatusOr<std::unique_ptr<controller::record::Recorder>> rec =
-      controller::record::Recorder::Create(manager_.client(), ro);
+      workloads::NewEventRecorder(manager_, kEventComponent);
   if (!rec.ok()) return rec.status();
   recorder_ = *std::move(rec);
 
@@ -140,15 +115,14 @@ absl::Status Scheduler::Impl::Init() {
   if (!seconds.ok()) return seconds.status();
   attempt_seconds_ = *seconds;
 
-  controller::ControllerOptions co;
-  co.name = kQueueName;
-  co.workers = 1;  // one scheduling cycle at a time, as kube-scheduler
-  co.max_retries = -1;
-  co.registry = &manager_.registry();
-  queue_ = std::make_unique<controller::Controller>(
-      std::move(co), [this](const std::string& key) { return ScheduleOne(key); });
+  queue_ = workloads::NewQueue(
+      manager_,
+      {.name = kQueueName,
+       .workers = 1,  // one scheduling cycle at a time, as kube-scheduler
+       .max_retries = -1},
+      [this](const std::string& key) { return ScheduleOne(key); });
 
-  s = Register<Pod>(
+  s = registrations_.Add<Pod>(
       *pods_,
       {.add = [this](const std::shared_ptr<const Pod>& p, bool) { OnPod(nullptr, p.get()); },
        .update = [this](const std::shared_ptr<const Pod>& o,
@@ -164,7 +138,7 @@ absl::Status Scheduler::Impl::Init() {
        }});
   if (!s.ok()) return s;
   // Any node change may make room: added, removed, labels, taints, readiness.
-  s = Register<Node>(
+  s = registrations_.Add<Node>(
       *nodes_, {.add = [this](const std::shared_ptr<const Node>&, bool) { RetryUnschedulable(); },
                 .update = [this](const std::shared_ptr<const Node>& o,
                                  const std::shared_ptr<const Node>& n) {

@@ -20,6 +20,7 @@
 #include "controller/runtime/controller.h"
 #include "controller/scheduler/predicates.h"
 #include "controller/workloads/control.h"
+#include "controller/workloads/plumbing.h"
 #include "controller/workloads/util.h"
 #include "informers/cache/object.h"
 #include "informers/lister.h"
@@ -159,11 +160,6 @@ class DaemonSetController::Impl {
  public:
   Impl(controller::Manager& manager, DaemonSetControllerOptions options)
       : manager_(manager), options_(options) {}
-  ~Impl() {
-    for (auto& [informer, registration] : registrations_) {
-      informer->RemoveEventHandler(registration);
-    }
-  }
   absl::Status Init();
 
  private:
@@ -185,72 +181,37 @@ class DaemonSetController::Impl {
   std::string OwnerKey(const Pod& pod) const;
   void EnqueueAll();
 
-  template <typename T>
-  absl::Status Register(informers::TypedInformer<T>& informer,
-                        informers::TypedHandlerFuncs<T> funcs) {
-    auto reg = informer.AddEventHandler(std::move(funcs));
-    if (!reg.ok()) return reg.status();
-    registrations_.emplace_back(&informer.Informer(), *std::move(reg));
-    return absl::OkStatus();
-  }
-
   controller::Manager& manager_;  // not owned
   const DaemonSetControllerOptions options_;
   std::unique_ptr<controller::record::Recorder> recorder_;
   std::optional<informers::TypedInformer<DaemonSet>> dss_;
   std::optional<informers::TypedInformer<Pod>> pods_;
   std::optional<informers::TypedInformer<Node>> nodes_;
-  std::vector<std::pair<informers::SharedIndexInformer*,
-                        std::shared_ptr<informers::HandlerRegistration>>>
-      registrations_;
   Expectations expectations_;
   std::unique_ptr<controller::Controller> queue_;
+  HandlerRegistrations registrations_;  // last: handlers are removed first
 };
 
 absl::Status DaemonSetController::Impl::Init() {
-  auto dss = manager_.informers().For<DaemonSet>();
-  if (!dss.ok()) return dss.status();
-  auto pods = manager_.informers().For<Pod>();
-  if (!pods.ok()) return pods.status();
-  auto nodes = manager_.informers().For<Node>();
-  if (!nodes.ok()) return nodes.status();
-  dss_.emplace(*dss);
-  pods_.emplace(*pods);
-  nodes_.emplace(*nodes);
+  if (absl::Status s = GetInformers(manager_, dss_, pods_, nodes_); !s.ok()) return s;
 
-  controller::record::RecorderOptions ro;
-  ro.component = kEventComponent;
-  ro.host = manager_.identity();
-  auto rec = controller::record::Recorder::Create(manager_.client(), ro);
+  auto rec = NewEventRecorder(manager_, kEventComponent);
   if (!rec.ok()) return rec.status();
   recorder_ = *std::move(rec);
 
-  controller::ControllerOptions co;
-  co.name = kQueueName;
-  co.workers = options_.workers;
-  co.max_retries = kMaxRetries;
-  co.registry = &manager_.registry();
-  co.on_drop = [](const std::string& key, const absl::Status& error) {
-    log::Error(error, "Dropping daemon set out of the queue", {{"key", key}});
-  };
-  queue_ = std::make_unique<controller::Controller>(
-      std::move(co), [this](const std::string& key) { return Sync(key); });
+  queue_ = NewQueue(manager_,
+                    {.name = kQueueName,
+                     .workers = options_.workers,
+                     .max_retries = kMaxRetries,
+                     .drop_message = "Dropping daemon set out of the queue"},
+                    [this](const std::string& key) { return Sync(key); });
 
-  controller::Controller* q = queue_.get();
-  absl::Status s = Register<DaemonSet>(
-      *dss_, {.add = [q](const std::shared_ptr<const DaemonSet>& ds, bool) {
-                q->Enqueue(informers::KeyOf(*ds));
-              },
-              .update = [q](const std::shared_ptr<const DaemonSet>&,
-                            const std::shared_ptr<const DaemonSet>& ds) {
-                q->Enqueue(informers::KeyOf(*ds));
-              },
-              .del = [this](const informers::TypedDeletedObject<DaemonSet>& d) {
-                expectations_.Delete(d.key);
-                queue_->Enqueue(d.key);
-              }});
+  absl::Status s = registrations_.Add<DaemonSet>(
+      *dss_, EnqueueObject<DaemonSet>(queue_.get(), [this](const std::string& key) {
+        expectations_.Delete(key);
+      }));
   if (!s.ok()) return s;
-  s = Register<Pod>(
+  s = registrations_.Add<Pod>(
       *pods_,
       {.add = [this](const PodPtr& p, bool) {
          std::string k = OwnerKey(*p);
@@ -281,7 +242,7 @@ absl::Status DaemonSetController::Impl::Init() {
          queue_->Enqueue(k);
        }});
   if (!s.ok()) return s;
-  s = Register<Node>(
+  s = registrations_.Add<Node>(
       *nodes_, {.add = [this](const std::shared_ptr<const Node>&, bool) { EnqueueAll(); },
                 .update = [this](const std::shared_ptr<const Node>& o,
                                  const std::shared_ptr<const Node>& n) {

@@ -23,6 +23,7 @@
 #include "controller/record/recorder.h"
 #include "controller/runtime/controller.h"
 #include "controller/workloads/control.h"
+#include "controller/workloads/plumbing.h"
 #include "controller/workloads/deployment_util.h"
 #include "controller/workloads/util.h"
 #include "informers/cache/object.h"
@@ -75,11 +76,6 @@ class DeploymentController::Impl {
  public:
   Impl(controller::Manager& manager, DeploymentControllerOptions options)
       : manager_(manager), options_(options), dclient_(manager.client()), rsclient_(manager.client()) {}
-  ~Impl() {
-    for (auto& [informer, registration] : registrations_) {
-      informer->RemoveEventHandler(registration);
-    }
-  }
   absl::Status Init();
 
  private:
@@ -112,15 +108,6 @@ class DeploymentController::Impl {
   std::string OwnerKey(const api::meta::v1::ObjectMeta& rs_meta) const;
   void EnqueueMatching(const ReplicaSet& rs);
 
-  template <typename T>
-  absl::Status Register(informers::TypedInformer<T>& informer,
-                        informers::TypedHandlerFuncs<T> funcs) {
-    auto reg = informer.AddEventHandler(std::move(funcs));
-    if (!reg.ok()) return reg.status();
-    registrations_.emplace_back(&informer.Informer(), *std::move(reg));
-    return absl::OkStatus();
-  }
-
   controller::Manager& manager_;  // not owned
   const DeploymentControllerOptions options_;
   client::Typed<Deployment, DeploymentList> dclient_;
@@ -129,50 +116,28 @@ class DeploymentController::Impl {
   std::optional<informers::TypedInformer<Deployment>> deployments_;
   std::optional<informers::TypedInformer<ReplicaSet>> rss_;
   std::optional<informers::TypedInformer<Pod>> pods_;
-  std::vector<std::pair<informers::SharedIndexInformer*,
-                        std::shared_ptr<informers::HandlerRegistration>>>
-      registrations_;
   std::unique_ptr<controller::Controller> queue_;
+  HandlerRegistrations registrations_;  // last: handlers are removed first
 };
 
 absl::Status DeploymentController::Impl::Init() {
-  auto ds = manager_.informers().For<Deployment>();
-  if (!ds.ok()) return ds.status();
-  auto rss = manager_.informers().For<ReplicaSet>();
-  if (!rss.ok()) return rss.status();
-  auto pods = manager_.informers().For<Pod>();
-  if (!pods.ok()) return pods.status();
-  deployments_.emplace(*ds);
-  rss_.emplace(*rss);
-  pods_.emplace(*pods);
+  if (absl::Status s = GetInformers(manager_, deployments_, rss_, pods_); !s.ok()) return s;
 
-  controller::record::RecorderOptions ro;
-  ro.component = kEventComponent;
-  ro.host = manager_.identity();
-  auto rec = controller::record::Recorder::Create(manager_.client(), ro);
+  auto rec = NewEventRecorder(manager_, kEventComponent);
   if (!rec.ok()) return rec.status();
   recorder_ = *std::move(rec);
 
-  controller::ControllerOptions co;
-  co.name = kQueueName;
-  co.workers = options_.workers;
-  co.max_retries = kMaxRetries;
-  co.registry = &manager_.registry();
-  co.on_drop = [](const std::string& key, const absl::Status& error) {
-    log::Error(error, "Dropping deployment out of the queue", {{"key", key}});
-  };
-  queue_ = std::make_unique<controller::Controller>(
-      std::move(co), [this](const std::string& key) { return Sync(key); });
+  queue_ = NewQueue(manager_,
+                    {.name = kQueueName,
+                     .workers = options_.workers,
+                     .max_retries = kMaxRetries,
+                     .drop_message = "Dropping deployment out of the queue"},
+                    [this](const std::string& key) { return Sync(key); });
 
-  controller::Controller* q = queue_.get();
-  absl::Status s = Register<Deployment>(
-      *deployments_,
-      {.add = [q](const std::shared_ptr<const Deployment>& d, bool) { q->Enqueue(informers::KeyOf(*d)); },
-       .update = [q](const std::shared_ptr<const Deployment>&,
-                     const std::shared_ptr<const Deployment>& d) { q->Enqueue(informers::KeyOf(*d)); },
-       .del = [q](const informers::TypedDeletedObject<Deployment>& d) { q->Enqueue(d.key); }});
+  absl::Status s =
+      registrations_.Add<Deployment>(*deployments_, EnqueueObject<Deployment>(queue_.get()));
   if (!s.ok()) return s;
-  s = Register<ReplicaSet>(
+  s = registrations_.Add<ReplicaSet>(
       *rss_,
       {.add = [this](const RSPtr& rs, bool) {
          if (GetControllerOf(rs->metadata()) != nullptr) {
@@ -204,7 +169,7 @@ absl::Status DeploymentController::Impl::Init() {
        }});
   if (!s.ok()) return s;
   // Pods: only Recreate waits for them (old pods gone before the new ReplicaSet grows).
-  s = Register<Pod>(*pods_, {.add = nullptr, .update = nullptr, .del = [this](const informers::TypedDeletedObject<Pod>& d) {
+  s = registrations_.Add<Pod>(*pods_, {.add = nullptr, .update = nullptr, .del = [this](const informers::TypedDeletedObject<Pod>& d) {
                       if (d.object == nullptr) return;
                       const OwnerReference* ref = GetControllerOf(d.object->metadata());
                       if (ref == nullptr || ref->kind() != "ReplicaSet") return;

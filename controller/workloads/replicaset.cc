@@ -19,6 +19,7 @@
 #include "controller/record/recorder.h"
 #include "controller/runtime/controller.h"
 #include "controller/workloads/control.h"
+#include "controller/workloads/plumbing.h"
 #include "controller/workloads/util.h"
 #include "informers/cache/object.h"
 #include "informers/lister.h"
@@ -55,11 +56,6 @@ class ReplicaSetController::Impl {
  public:
   Impl(controller::Manager& manager, ReplicaSetControllerOptions options)
       : manager_(manager), options_(options) {}
-  ~Impl() {
-    for (auto& [informer, registration] : registrations_) {
-      informer->RemoveEventHandler(registration);
-    }
-  }
   absl::Status Init();
 
  private:
@@ -78,67 +74,36 @@ class ReplicaSetController::Impl {
   void OnPodUpdate(const Pod& old_pod, const Pod& pod);
   void OnPodDelete(const informers::TypedDeletedObject<Pod>& d);
 
-  template <typename T>
-  absl::Status Register(informers::TypedInformer<T>& informer,
-                        informers::TypedHandlerFuncs<T> funcs) {
-    auto reg = informer.AddEventHandler(std::move(funcs));
-    if (!reg.ok()) return reg.status();
-    registrations_.emplace_back(&informer.Informer(), *std::move(reg));
-    return absl::OkStatus();
-  }
-
   controller::Manager& manager_;  // not owned
   const ReplicaSetControllerOptions options_;
   std::unique_ptr<controller::record::Recorder> recorder_;
   std::optional<informers::TypedInformer<ReplicaSet>> rss_;
   std::optional<informers::TypedInformer<Pod>> pods_;
-  std::vector<std::pair<informers::SharedIndexInformer*,
-                        std::shared_ptr<informers::HandlerRegistration>>>
-      registrations_;
   Expectations expectations_;
   std::unique_ptr<controller::Controller> queue_;
+  HandlerRegistrations registrations_;  // last: handlers are removed first
 };
 
 absl::Status ReplicaSetController::Impl::Init() {
-  auto rss = manager_.informers().For<ReplicaSet>();
-  if (!rss.ok()) return rss.status();
-  auto pods = manager_.informers().For<Pod>();
-  if (!pods.ok()) return pods.status();
-  rss_.emplace(*rss);
-  pods_.emplace(*pods);
+  if (absl::Status s = GetInformers(manager_, rss_, pods_); !s.ok()) return s;
 
-  controller::record::RecorderOptions ro;
-  ro.component = kEventComponent;
-  ro.host = manager_.identity();
-  auto rec = controller::record::Recorder::Create(manager_.client(), ro);
+  auto rec = NewEventRecorder(manager_, kEventComponent);
   if (!rec.ok()) return rec.status();
   recorder_ = *std::move(rec);
 
-  controller::ControllerOptions co;
-  co.name = kQueueName;
-  co.workers = options_.workers;
-  co.max_retries = kMaxRetries;
-  co.registry = &manager_.registry();
-  co.on_drop = [](const std::string& key, const absl::Status& error) {
-    log::Error(error, "Dropping replica set out of the queue", {{"key", key}});
-  };
-  queue_ = std::make_unique<controller::Controller>(
-      std::move(co), [this](const std::string& key) { return Sync(key); });
+  queue_ = NewQueue(manager_,
+                    {.name = kQueueName,
+                     .workers = options_.workers,
+                     .max_retries = kMaxRetries,
+                     .drop_message = "Dropping replica set out of the queue"},
+                    [this](const std::string& key) { return Sync(key); });
 
-  controller::Controller* q = queue_.get();
-  absl::Status s = Register<ReplicaSet>(
-      *rss_, {.add = [q](const std::shared_ptr<const ReplicaSet>& rs,
-                         bool) { q->Enqueue(informers::KeyOf(*rs)); },
-              .update = [q](const std::shared_ptr<const ReplicaSet>&,
-                            const std::shared_ptr<const ReplicaSet>& rs) {
-                q->Enqueue(informers::KeyOf(*rs));
-              },
-              .del = [this](const informers::TypedDeletedObject<ReplicaSet>& d) {
-                expectations_.Delete(d.key);
-                queue_->Enqueue(d.key);
-              }});
+  absl::Status s = registrations_.Add<ReplicaSet>(
+      *rss_, EnqueueObject<ReplicaSet>(queue_.get(), [this](const std::string& key) {
+        expectations_.Delete(key);
+      }));
   if (!s.ok()) return s;
-  s = Register<Pod>(
+  s = registrations_.Add<Pod>(
       *pods_, {.add = [this](const std::shared_ptr<const Pod>& p, bool) { OnPodAdd(*p); },
                .update = [this](const std::shared_ptr<const Pod>& o,
                                 const std::shared_ptr<const Pod>& p) { OnPodUpdate(*o, *p); },
