@@ -21,6 +21,7 @@
 #include "proxy/endpoints_change_tracker.h"
 #include "proxy/iptables/ruleset.h"
 #include "proxy/service_change_tracker.h"
+#include "proxy/testing/state_builder.h"
 #include "proxy/trace/iptables_save.h"
 #include "proxy/trace/nft_json.h"
 #include "proxy/trace/report.h"
@@ -100,33 +101,14 @@ TraceInput Input(std::shared_ptr<Service> svc, std::vector<std::shared_ptr<Endpo
 // 192.168.0.0/16), straight from the generator: the "live" ruleset.
 std::string Payload(const std::vector<Ep>& eps, const std::string& node = "k8-services-worker",
                     size_t large_cluster_threshold = 1000) {
-  ProxyState st;
-  st.node.name = node;
-  ServicePortName spn{"default", "nginx-service", "http", "TCP"};
-  auto info = std::make_shared<ServicePortInfo>();
-  info->cluster_ip = "10.96.204.67";
-  info->port = 80;
-  info->protocol = "TCP";
-  info->service_type = "ClusterIP";
-  auto services = std::make_shared<ServicePortMap>();
-  services->emplace(spn, info);
-  auto list = std::make_shared<EndpointList>();
+  proxy::testing::StateBuilder sb(node);
+  sb.Service("default", "nginx-service", "http", "10.96.204.67", 80);
   for (const Ep& e : eps) {
-    EndpointInfo ei;
-    ei.ip = e.ip;
-    ei.port = 80;
+    EndpointInfo& ei = sb.Endpoint("default", "nginx-service", "http", e.ip, 80, e.node);
     ei.ready = e.ready;
     ei.terminating = e.terminating;
-    ei.node_name = e.node;
-    ei.is_local = e.node == node;
-    list->push_back(ei);
   }
-  std::sort(list->begin(), list->end(),
-            [](const EndpointInfo& a, const EndpointInfo& b) { return a.String() < b.String(); });
-  auto endpoints = std::make_shared<EndpointsMap>();
-  if (!list->empty()) endpoints->emplace(spn, list);
-  st.services = services;
-  st.endpoints = endpoints;
+  ProxyState st = sb.Build();
   iptables::RulesetConfig c;
   c.local_detector = iptables::LocalTrafficDetector::ClusterCIDR("192.168.0.0/16");
   c.large_cluster_endpoints_threshold = large_cluster_threshold;

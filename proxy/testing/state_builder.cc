@@ -1,15 +1,17 @@
-#include "proxy/nftables/test_util.h"
+#include "proxy/testing/state_builder.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace kslice::proxy::nftables::testing {
+namespace kslice::proxy::testing {
 
 StateBuilder::StateBuilder(std::string node_name, IPFamily family)
     : node_name_(std::move(node_name)), family_(family) {}
@@ -43,9 +45,10 @@ EndpointInfo& StateBuilder::Endpoint(const std::string& ns, const std::string& n
   list.push_back(ep);
   std::sort(list.begin(), list.end(),
             [](const EndpointInfo& a, const EndpointInfo& b) { return a.String() < b.String(); });
-  auto it = std::find_if(list.begin(), list.end(),
-                         [&](const EndpointInfo& e) { return e.ip == ip && e.port == port; });
-  return *it;
+  for (EndpointInfo& e : list) {
+    if (e.ip == ip && e.port == port) return e;
+  }
+  return list.back();  // not reached: the endpoint was just added
 }
 
 void StateBuilder::ClearEndpoints(const std::string& ns, const std::string& name,
@@ -59,8 +62,9 @@ ProxyState StateBuilder::Build() {
   state.family = family_;
   state.node.name = node_name_;
   auto services = std::make_shared<ServicePortMap>();
-  for (const auto& [k, v] : services_)
+  for (const auto& [k, v] : services_) {
     services->emplace(k, std::make_shared<const ServicePortInfo>(v));
+  }
   auto endpoints = std::make_shared<EndpointsMap>();
   for (const auto& [k, v] : endpoints_) {
     if (!v.empty()) endpoints->emplace(k, std::make_shared<const EndpointList>(v));
@@ -70,18 +74,18 @@ ProxyState StateBuilder::Build() {
   return state;
 }
 
-std::string ReadGolden(const std::string& name) {
-  std::string path = absl::StrCat("proxy/nftables/testdata/", name);
+std::string ReadTestdata(const std::string& path, absl::string_view skip_prefix) {
+  std::string full = path;
   if (const char* dir = std::getenv("TEST_SRCDIR")) {
     const char* ws = std::getenv("TEST_WORKSPACE");
-    path = absl::StrCat(dir, "/", ws != nullptr ? ws : "kslice", "/", path);
+    full = absl::StrCat(dir, "/", ws != nullptr ? ws : "kslice", "/", path);
   }
-  std::ifstream in(path);
+  std::ifstream in(full);
   std::stringstream ss;
   ss << in.rdbuf();
   std::string out;
   for (absl::string_view line : absl::StrSplit(ss.str(), '\n', absl::SkipEmpty())) {
-    if (absl::StartsWith(line, "#!")) continue;
+    if (absl::StartsWith(line, skip_prefix)) continue;
     absl::StrAppend(&out, line, "\n");
   }
   return out;
@@ -93,4 +97,4 @@ void SaveActual(const std::string& name, const std::string& text) {
   std::ofstream(absl::StrCat(dir, "/", name, ".actual")) << text;
 }
 
-}  // namespace kslice::proxy::nftables::testing
+}  // namespace kslice::proxy::testing
