@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "cmd/internal/flags/flags.h"
 
 namespace kslice::lab::cmd {
 
@@ -76,94 +77,61 @@ absl::StatusOr<std::vector<api::core::v1::Taint>> ParseTaints(const std::string&
   return out;
 }
 
+namespace {
+
+namespace flags = ::kslice::cmd::flags;
+
+// A setter for a duration that must be positive.
+flags::Setter PositiveDurationSetter(std::string name, absl::Duration* out) {
+  return [name, out, parse = flags::DurationSetter(name, out)](const std::string& v) {
+    if (absl::Status s = parse(v); !s.ok()) return s;
+    if (*out <= absl::ZeroDuration()) return flags::Bad(name, "the duration must be positive");
+    return absl::OkStatus();
+  };
+}
+
+}  // namespace
+
 absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
   Flags f;
   kubelet::KubeletOptions& o = f.options;
   o.healthz_bind_address = "0";
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i], value;
-    bool has_value = false;
-    if (!absl::StartsWith(name, "-")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", name, "\""));
-    }
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-      has_value = true;
-    }
-    if (absl::StartsWith(name, "--"))
-      name = name.substr(2);
-    else
-      name = name.substr(1);
-    if (name == "cleanup" || name == "help" || name == "h") {
-      bool b = true;
-      if (has_value && !absl::SimpleAtob(value, &b)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid value \"", value, "\" for --", name));
-      }
-      if (name == "cleanup")
-        f.cleanup = b;
-      else
-        f.help = b;
-      continue;
-    }
-    if (!has_value) {
-      if (i + 1 >= args.size())
-        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: --", name));
-      value = args[++i];
-    }
-    auto duration = [&](absl::Duration* d) -> absl::Status {
-      if (!absl::ParseDuration(value, d) || *d <= absl::ZeroDuration()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid duration \"", value, "\" for --", name));
-      }
-      return absl::OkStatus();
-    };
-    absl::Status st;
-    if (name == "kubeconfig")
-      f.kubeconfig = value;
-    else if (name == "netns")
-      f.netns = value;
-    else if (name == "node-name" || name == "hostname-override")
-      o.node_name = value;
-    else if (name == "node-ip")
-      o.node_ip = value;
-    else if (name == "pod-cidr")
-      o.pod_cidr = value;
-    else if (name == "first-pod-ip")
-      o.first_pod_ip = value;
-    else if (name == "pod-gateway")
-      o.pod_gateway = value;
-    else if (name == "bridge")
-      o.bridge = value;
-    else if (name == "state-dir")
-      o.state_dir = value;
-    else if (name == "cluster-domain")
-      o.cluster_domain = value;
-    else if (name == "healthz-bind-address")
-      o.healthz_bind_address = value;
-    else if (name == "node-status-update-frequency")
-      st = duration(&o.node_status_period);
-    else if (name == "restart-backoff-base")
-      st = duration(&o.restart_backoff_base);
-    else if (name == "restart-backoff-max")
-      st = duration(&o.restart_backoff_max);
-    else if (name == "node-labels") {
-      absl::StatusOr<std::map<std::string, std::string>> l = ParseLabels(value);
-      if (!l.ok())
-        return absl::InvalidArgumentError(absl::StrCat("--node-labels: ", l.status().message()));
-      for (const auto& [k, v] : *l) o.node_labels[k] = v;
-    } else if (name == "register-with-taints") {
-      absl::StatusOr<std::vector<api::core::v1::Taint>> t = ParseTaints(value);
-      if (!t.ok())
-        return absl::InvalidArgumentError(
-            absl::StrCat("--register-with-taints: ", t.status().message()));
-      o.register_with_taints.insert(o.register_with_taints.end(), t->begin(), t->end());
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag: --", name));
-    }
-    if (!st.ok()) return st;
-  }
+  std::vector<flags::Flag> table = {
+      {{"help", "h"}, true, flags::BoolSetter("help", &f.help)},
+      {{"cleanup"}, true, flags::BoolSetter("cleanup", &f.cleanup)},
+      {{"kubeconfig"}, false, flags::StringSetter(&f.kubeconfig)},
+      {{"netns"}, false, flags::StringSetter(&f.netns)},
+      {{"node-name", "hostname-override"}, false, flags::StringSetter(&o.node_name)},
+      {{"node-ip"}, false, flags::StringSetter(&o.node_ip)},
+      {{"pod-cidr"}, false, flags::StringSetter(&o.pod_cidr)},
+      {{"first-pod-ip"}, false, flags::StringSetter(&o.first_pod_ip)},
+      {{"pod-gateway"}, false, flags::StringSetter(&o.pod_gateway)},
+      {{"bridge"}, false, flags::StringSetter(&o.bridge)},
+      {{"state-dir"}, false, flags::StringSetter(&o.state_dir)},
+      {{"cluster-domain"}, false, flags::StringSetter(&o.cluster_domain)},
+      {{"healthz-bind-address"}, false, flags::StringSetter(&o.healthz_bind_address)},
+      {{"node-status-update-frequency"}, false,
+       PositiveDurationSetter("node-status-update-frequency", &o.node_status_period)},
+      {{"restart-backoff-base"}, false,
+       PositiveDurationSetter("restart-backoff-base", &o.restart_backoff_base)},
+      {{"restart-backoff-max"}, false,
+       PositiveDurationSetter("restart-backoff-max", &o.restart_backoff_max)},
+      {{"node-labels"}, false,
+       [&o](const std::string& v) {
+         absl::StatusOr<std::map<std::string, std::string>> l = ParseLabels(v);
+         if (!l.ok()) return flags::Bad("node-labels", l.status().message());
+         for (const auto& [k, val] : *l) o.node_labels[k] = val;
+         return absl::OkStatus();
+       }},
+      {{"register-with-taints"}, false,
+       [&o](const std::string& v) {
+         absl::StatusOr<std::vector<api::core::v1::Taint>> t = ParseTaints(v);
+         if (!t.ok()) return flags::Bad("register-with-taints", t.status().message());
+         o.register_with_taints.insert(o.register_with_taints.end(), t->begin(), t->end());
+         return absl::OkStatus();
+       }},
+  };
+  if (absl::Status s = flags::ParseArgs(args, table); !s.ok()) return s;
   if (f.cleanup && (o.node_name.empty() || o.state_dir.empty())) {
     return absl::InvalidArgumentError("--cleanup needs --node-name and --state-dir");
   }

@@ -1,5 +1,5 @@
 // kslice-lab-kubelet's command line (the lab contract's flags; kubelet's names where
-// kubelet has the flag). Both `--flag value` and `--flag=value` are accepted.
+// kubelet has the flag), parsed with cmd/internal/flags (pflag syntax).
 #ifndef KSLICE_CMD_KSLICE_LAB_KUBELET_FLAGS_H_
 #define KSLICE_CMD_KSLICE_LAB_KUBELET_FLAGS_H_
 

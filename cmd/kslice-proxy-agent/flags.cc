@@ -1,11 +1,9 @@
 #include "cmd/kslice-proxy-agent/flags.h"
 
-#include <optional>
-
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cmd/internal/flags/flags.h"
 
 namespace kslice::cmd::agent {
 
@@ -40,102 +38,67 @@ Usage: kslice-proxy-agent --server ADDR (--print | --apply MODE) [flags]
 
 namespace {
 
-absl::StatusOr<absl::Duration> ParseDuration(const std::string& flag, const std::string& v) {
-  absl::Duration d;
-  if (!absl::ParseDuration(v, &d) || d < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": want a duration like 500ms or 1s, got \"", v, "\""));
-  }
-  return d;
+// A setter for a non-negative integer (--exit-after, -v).
+flags::Setter CountSetter(std::string name, int* out) {
+  return [name, out](const std::string& v) -> absl::Status {
+    int n = 0;
+    if (!absl::SimpleAtoi(v, &n) || n < 0) {
+      return flags::Bad(name, absl::StrCat("\"", v, "\" is not a non-negative integer"));
+    }
+    *out = n;
+    return absl::OkStatus();
+  };
+}
+
+// A setter for a duration that must not be negative.
+flags::Setter NonNegativeDurationSetter(std::string name, absl::Duration* out) {
+  return [name, out, parse = flags::DurationSetter(name, out)](const std::string& v) {
+    if (absl::Status s = parse(v); !s.ok()) return s;
+    if (*out < absl::ZeroDuration()) return flags::Bad(name, "the duration must not be negative");
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace
 
 absl::StatusOr<AgentFlags> ParseFlags(const std::vector<std::string>& args) {
   AgentFlags f;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string a = args[i];
-    if (!absl::StartsWith(a, "-")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", a, "\""));
-    }
-    a = a.substr(absl::StartsWith(a, "--") ? 2 : 1);
-    std::optional<std::string> inline_value;
-    if (size_t eq = a.find('='); eq != std::string::npos) {
-      inline_value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    }
-    auto value = [&]() -> absl::StatusOr<std::string> {
-      if (inline_value) return *inline_value;
-      if (i + 1 >= args.size()) {
-        return absl::InvalidArgumentError(absl::StrCat("--", a, " needs a value"));
-      }
-      return args[++i];
-    };
-    auto boolean = [&](bool* out) -> absl::Status {
-      if (!inline_value) {
-        *out = true;
-        return absl::OkStatus();
-      }
-      if (!absl::SimpleAtob(*inline_value, out)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--", a, ": want true or false, got \"", *inline_value, "\""));
-      }
-      return absl::OkStatus();
-    };
-    absl::Status st;
-    if (a == "help" || a == "h") {
-      f.help = true;
-      return f;
-    } else if (a == "print") {
-      st = boolean(&f.print);
-    } else if (a == "dry-run") {
-      st = boolean(&f.dry_run);
-    } else if (a == "masquerade-all") {
-      st = boolean(&f.masquerade_all);
-    } else if (a == "server" || a == "tls-ca" || a == "tls-cert" || a == "tls-key" ||
-               a == "tls-server-name" || a == "apply" || a == "hostname-override" ||
-               a == "cluster-cidr" || a == "family" || a == "min-sync-period" ||
-               a == "sync-period" || a == "exit-after" || a == "v") {
-      absl::StatusOr<std::string> v = value();
-      if (!v.ok()) return v.status();
-      if (a == "server") f.server = *v;
-      if (a == "tls-ca") f.tls_ca = *v;
-      if (a == "tls-cert") f.tls_cert = *v;
-      if (a == "tls-key") f.tls_key = *v;
-      if (a == "tls-server-name") f.tls_server_name = *v;
-      if (a == "apply") f.apply = *v;
-      if (a == "hostname-override") f.hostname_override = *v;
-      if (a == "cluster-cidr") {
-        f.cluster_cidrs = absl::StrSplit(*v, ',', absl::SkipWhitespace());
-      }
-      if (a == "family") {
-        if (*v == "ipv4" || *v == "IPv4") {
-          f.family = proxy::IPFamily::kIPv4;
-        } else if (*v == "ipv6" || *v == "IPv6") {
-          f.family = proxy::IPFamily::kIPv6;
-        } else {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--family: want ipv4 or ipv6, got \"", *v, "\""));
-        }
-      }
-      if (a == "min-sync-period" || a == "sync-period") {
-        absl::StatusOr<absl::Duration> d = ParseDuration(a, *v);
-        if (!d.ok()) return d.status();
-        (a == "sync-period" ? f.sync_period : f.min_sync_period) = *d;
-      }
-      if (a == "exit-after" || a == "v") {
-        int n = 0;
-        if (!absl::SimpleAtoi(*v, &n) || n < 0) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("--", a, ": want a non-negative integer, got \"", *v, "\""));
-        }
-        (a == "v" ? f.verbosity : f.exit_after) = n;
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", a));
-    }
-    if (!st.ok()) return st;
-  }
+  std::vector<flags::Flag> table = {
+      {{"help", "h"}, true, flags::BoolSetter("help", &f.help)},
+      {{"print"}, true, flags::BoolSetter("print", &f.print)},
+      {{"dry-run"}, true, flags::BoolSetter("dry-run", &f.dry_run)},
+      {{"masquerade-all"}, true, flags::BoolSetter("masquerade-all", &f.masquerade_all)},
+      {{"server"}, false, flags::StringSetter(&f.server)},
+      {{"tls-ca"}, false, flags::StringSetter(&f.tls_ca)},
+      {{"tls-cert"}, false, flags::StringSetter(&f.tls_cert)},
+      {{"tls-key"}, false, flags::StringSetter(&f.tls_key)},
+      {{"tls-server-name"}, false, flags::StringSetter(&f.tls_server_name)},
+      {{"apply"}, false, flags::StringSetter(&f.apply)},
+      {{"hostname-override"}, false, flags::StringSetter(&f.hostname_override)},
+      {{"cluster-cidr"}, false,
+       [&f](const std::string& v) {
+         f.cluster_cidrs = absl::StrSplit(v, ',', absl::SkipWhitespace());
+         return absl::OkStatus();
+       }},
+      {{"family"}, false,
+       [&f](const std::string& v) {
+         if (v == "ipv4" || v == "IPv4") {
+           f.family = proxy::IPFamily::kIPv4;
+         } else if (v == "ipv6" || v == "IPv6") {
+           f.family = proxy::IPFamily::kIPv6;
+         } else {
+           return flags::Bad("family", absl::StrCat("want ipv4 or ipv6, got \"", v, "\""));
+         }
+         return absl::OkStatus();
+       }},
+      {{"min-sync-period"}, false,
+       NonNegativeDurationSetter("min-sync-period", &f.min_sync_period)},
+      {{"sync-period"}, false, NonNegativeDurationSetter("sync-period", &f.sync_period)},
+      {{"exit-after"}, false, CountSetter("exit-after", &f.exit_after)},
+      {{"v"}, false, CountSetter("v", &f.verbosity)},
+  };
+  if (absl::Status s = flags::ParseArgs(args, table); !s.ok()) return s;
+  if (f.help) return f;
   if (f.server.empty()) return absl::InvalidArgumentError("--server must not be empty");
   if (!f.print && f.apply.empty()) {
     return absl::InvalidArgumentError("give --print, --apply MODE, or both");

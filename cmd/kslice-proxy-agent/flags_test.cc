@@ -33,8 +33,8 @@ TEST(AgentFlagsTest, Parses) {
 
 TEST(AgentFlagsTest, Errors) {
   EXPECT_TRUE(absl::StrContains(Err({}), "--print"));
-  EXPECT_TRUE(absl::StrContains(Err({"--print", "--bogus"}), "unknown flag --bogus"));
-  EXPECT_TRUE(absl::StrContains(Err({"--print", "--server"}), "needs a value"));
+  EXPECT_TRUE(absl::StrContains(Err({"--print", "--bogus"}), "unknown flag: --bogus"));
+  EXPECT_TRUE(absl::StrContains(Err({"--print", "--server"}), "flag needs an argument"));
   EXPECT_TRUE(absl::StrContains(Err({"--print", "--dry-run"}), "--apply"));
   EXPECT_TRUE(absl::StrContains(Err({"--apply", "iptables"}), "--hostname-override"));
   EXPECT_TRUE(absl::StrContains(Err({"--print", "--family", "ipx"}), "ipv4 or ipv6"));
@@ -44,7 +44,7 @@ TEST(AgentFlagsTest, Errors) {
   EXPECT_TRUE(absl::StrContains(Err({"--print", "--tls-cert", "c", "--tls-key", "k"}),
                                 "--tls-ca"));
   EXPECT_TRUE(absl::StrContains(Err({"--print", "stray"}), "unexpected argument"));
-  EXPECT_TRUE(absl::StrContains(Err({"--print=maybe"}), "true or false"));
+  EXPECT_TRUE(absl::StrContains(Err({"--print=maybe"}), "not a boolean"));
 }
 
 }  // namespace
