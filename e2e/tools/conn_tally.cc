@@ -5,6 +5,7 @@
 // caller judges them); 2 for bad arguments.
 //
 //   conn_tally --target=10.96.100.10:80 --connections=200 --timeout-ms=2000
+//   conn_tally --target=[fd00:10:96::100:10]:80 --connections=100
 #include <iostream>
 #include <string>
 
@@ -17,7 +18,7 @@ namespace {
 
 int Usage(const std::string& error) {
   std::cerr << "conn_tally: " << error
-            << "\nusage: conn_tally --target=IP:PORT [--connections=N] [--timeout-ms=MS]\n";
+            << "\nusage: conn_tally --target=IPv4:PORT|[IPv6]:PORT [--connections=N] [--timeout-ms=MS]\n";
   return 2;
 }
 

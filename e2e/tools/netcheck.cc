@@ -27,11 +27,39 @@ std::string ErrnoText(absl::string_view what, int err) {
   return absl::StrCat(what, ": ", std::strerror(err));
 }
 
-bool MakeAddress(const std::string& ip, int port, sockaddr_in* addr) {
-  std::memset(addr, 0, sizeof(*addr));
-  addr->sin_family = AF_INET;
-  addr->sin_port = htons(static_cast<uint16_t>(port));
-  return inet_pton(AF_INET, ip.c_str(), &addr->sin_addr) == 1;
+// A socket address for a literal IPv4 or IPv6 address (no brackets, no zone) and a port.
+struct SocketAddress {
+  sockaddr_storage storage;
+  socklen_t len = 0;
+  int family() const { return storage.ss_family; }
+  sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
+};
+
+bool MakeAddress(const std::string& ip, int port, SocketAddress* addr) {
+  std::memset(&addr->storage, 0, sizeof(addr->storage));
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr->storage);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    addr->len = sizeof(sockaddr_in);
+    return true;
+  }
+  std::memset(&addr->storage, 0, sizeof(addr->storage));
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr->storage);
+  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    addr->len = sizeof(sockaddr_in6);
+    return true;
+  }
+  return false;
+}
+
+int PortOf(const SocketAddress& addr) {
+  if (addr.family() == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr.storage)->sin6_port);
+  }
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&addr.storage)->sin_port);
 }
 
 // Milliseconds left until `deadline`, at least 0, for poll().
@@ -69,38 +97,58 @@ ProbeResult Failed(absl::string_view step, int err, absl::Time start) {
 
 }  // namespace
 
+std::string JoinHostPort(absl::string_view ip, int port) {
+  if (absl::StrContains(ip, ':')) return absl::StrCat("[", ip, "]:", port);
+  return absl::StrCat(ip, ":", port);
+}
+
 absl::Status ParseHostPort(absl::string_view s, std::string* ip, int* port) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("want IPv4:PORT or [IPv6]:PORT, got \"", s, "\""));
+  };
   size_t colon = s.rfind(':');
-  if (colon == absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("want IP:PORT, got \"", s, "\""));
+  if (colon == absl::string_view::npos) return bad();
+  absl::string_view host = s.substr(0, colon);
+  if (absl::StartsWith(host, "[")) {
+    // [IPv6]:PORT; the address inside must be IPv6.
+    if (!absl::EndsWith(host, "]") || host.size() < 3) return bad();
+    host = host.substr(1, host.size() - 2);
+    if (!absl::StrContains(host, ':')) return bad();
+  } else if (absl::StrContains(host, ':')) {
+    return bad();  // an IPv6 address needs its brackets
   }
-  *ip = std::string(s.substr(0, colon));
-  sockaddr_in addr;
+  *ip = std::string(host);
+  SocketAddress addr;
   if (!absl::SimpleAtoi(s.substr(colon + 1), port) || *port < 0 || *port > 65535 ||
       !MakeAddress(*ip, *port, &addr)) {
-    return absl::InvalidArgumentError(absl::StrCat("want IPv4:PORT, got \"", s, "\""));
+    return bad();
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<WhoamiServer>> WhoamiServer::Listen(const std::string& ip, int port,
                                                                    std::string name) {
-  sockaddr_in addr;
+  SocketAddress addr;
   if (!MakeAddress(ip, port, &addr)) {
-    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 address: \"", ip, "\""));
+    return absl::InvalidArgumentError(absl::StrCat("not an IPv4 or IPv6 address: \"", ip, "\""));
   }
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(addr.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(ErrnoText("socket", errno));
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 128) != 0) {
+  if (addr.family() == AF_INET6) {
+    // "::" listens on IPv6 only, so that an IPv4 listener on the same port can coexist.
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  }
+  if (bind(fd, addr.get(), addr.len) != 0 || listen(fd, 128) != 0) {
     int err = errno;
     close(fd);
-    return absl::UnavailableError(ErrnoText(absl::StrCat("listen on ", ip, ":", port), err));
+    return absl::UnavailableError(ErrnoText(absl::StrCat("listen on ", JoinHostPort(ip, port)), err));
   }
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  return std::unique_ptr<WhoamiServer>(new WhoamiServer(fd, ntohs(addr.sin_port), std::move(name)));
+  socklen_t len = sizeof(addr.storage);
+  getsockname(fd, addr.get(), &len);
+  return std::unique_ptr<WhoamiServer>(new WhoamiServer(fd, PortOf(addr), std::move(name)));
 }
 
 WhoamiServer::~WhoamiServer() { close(fd_); }
@@ -167,13 +215,13 @@ absl::string_view OutcomeName(Outcome o) {
 ProbeResult Probe(const std::string& ip, int port, absl::Duration timeout) {
   absl::Time start = absl::Now();
   absl::Time deadline = start + timeout;
-  sockaddr_in addr;
+  SocketAddress addr;
   if (!MakeAddress(ip, port, &addr)) {
     ProbeResult r;
-    r.error = absl::StrCat("not an IPv4 address: \"", ip, "\"");
+    r.error = absl::StrCat("not an IPv4 or IPv6 address: \"", ip, "\"");
     return r;
   }
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return Failed("socket", errno, start);
   struct Closer {
     int fd;
@@ -181,7 +229,7 @@ ProbeResult Probe(const std::string& ip, int port, absl::Duration timeout) {
   } closer{fd};
 
   // Non-blocking connect, completion (or failure) awaited with poll.
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  if (connect(fd, addr.get(), addr.len) != 0) {
     if (errno != EINPROGRESS) return Failed("connect", errno, start);
     pollfd p{fd, POLLOUT, 0};
     if (poll(&p, 1, MillisLeft(deadline)) <= 0) return Failed("connect", 0, start);
@@ -191,7 +239,8 @@ ProbeResult Probe(const std::string& ip, int port, absl::Duration timeout) {
     if (err != 0) return Failed("connect", err, start);
   }
 
-  std::string request = absl::StrCat("GET / HTTP/1.0\r\nHost: ", ip, ":", port, "\r\n\r\n");
+  std::string request =
+      absl::StrCat("GET / HTTP/1.0\r\nHost: ", JoinHostPort(ip, port), "\r\n\r\n");
   size_t off = 0;
   while (off < request.size()) {
     ssize_t n = send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);

@@ -10,7 +10,9 @@
 //    unreachable, timed out, reset, or another error. Every step has a deadline, so a
 //    black-holed address costs at most the timeout.
 //
-// IPv4 only: the e2e topology is IPv4. Plain POSIX sockets, no threads inside.
+// IPv4 and IPv6: addresses are literals ("10.244.1.11", "fd00:10:244:1::11"; no names, no
+// zones); on the command line an IPv6 address is bracketed ("[fd00:10:96::10]:80"). Plain
+// POSIX sockets, no threads inside.
 #ifndef KSLICE_E2E_TOOLS_NETCHECK_H_
 #define KSLICE_E2E_TOOLS_NETCHECK_H_
 
@@ -26,12 +28,17 @@
 
 namespace kslice::e2e {
 
-// Parses "IP:PORT" (IPv4 dotted quad, port 0..65535).
+// Parses "IPv4:PORT" or "[IPv6]:PORT" (port 0..65535) into the bare address and the port.
+// An IPv6 address without brackets, a bracketed IPv4 address and host names are errors.
 absl::Status ParseHostPort(absl::string_view s, std::string* ip, int* port);
+
+// The inverse: "IPv4:PORT", or "[IPv6]:PORT" when `ip` contains a colon.
+std::string JoinHostPort(absl::string_view ip, int port);
 
 class WhoamiServer {
  public:
-  // Binds and listens on ip:port (port 0 picks a free port).
+  // Binds and listens on ip:port (port 0 picks a free port). An IPv6 address ("::"
+  // included) listens on IPv6 only (IPV6_V6ONLY).
   static absl::StatusOr<std::unique_ptr<WhoamiServer>> Listen(const std::string& ip, int port,
                                                               std::string name);
   ~WhoamiServer();

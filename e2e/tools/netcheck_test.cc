@@ -14,11 +14,11 @@
 namespace kslice::e2e {
 namespace {
 
-// A WhoamiServer on 127.0.0.1 served by a thread for the test's lifetime.
+// A WhoamiServer on `ip` (127.0.0.1 unless told) served by a thread for the test's lifetime.
 class ServingServer {
  public:
-  explicit ServingServer(const std::string& name) {
-    auto s = WhoamiServer::Listen("127.0.0.1", 0, name);
+  explicit ServingServer(const std::string& name, const std::string& ip = "127.0.0.1") {
+    auto s = WhoamiServer::Listen(ip, 0, name);
     EXPECT_TRUE(s.ok()) << s.status();
     server_ = std::move(*s);
     thread_ = std::thread([this] { server_->Serve(stop_); });
@@ -49,15 +49,53 @@ int ClosedPort() {
   return ntohs(addr.sin_port);
 }
 
-TEST(ParseHostPortTest, AcceptsIPv4AndRejectsTheRest) {
+TEST(ParseHostPortTest, AcceptsIPv4AndBracketedIPv6AndRejectsTheRest) {
   std::string ip;
   int port = 0;
   ASSERT_TRUE(ParseHostPort("10.96.0.10:80", &ip, &port).ok());
   EXPECT_EQ(ip, "10.96.0.10");
   EXPECT_EQ(port, 80);
+  ASSERT_TRUE(ParseHostPort("[fd00:10:96::10]:8080", &ip, &port).ok());
+  EXPECT_EQ(ip, "fd00:10:96::10");
+  EXPECT_EQ(port, 8080);
+  ASSERT_TRUE(ParseHostPort("[::]:0", &ip, &port).ok());
+  EXPECT_EQ(ip, "::");
+  EXPECT_EQ(port, 0);
   EXPECT_FALSE(ParseHostPort("10.96.0.10", &ip, &port).ok());
   EXPECT_FALSE(ParseHostPort("10.96.0.10:70000", &ip, &port).ok());
   EXPECT_FALSE(ParseHostPort("web:80", &ip, &port).ok());
+  EXPECT_FALSE(ParseHostPort("fd00:10:96::10:80", &ip, &port).ok());  // no brackets
+  EXPECT_FALSE(ParseHostPort("[10.96.0.10]:80", &ip, &port).ok());    // IPv4 in brackets
+  EXPECT_FALSE(ParseHostPort("[fd00::10:80", &ip, &port).ok());
+  EXPECT_FALSE(ParseHostPort("[]:80", &ip, &port).ok());
+  EXPECT_FALSE(ParseHostPort("[fd00::g]:80", &ip, &port).ok());
+}
+
+TEST(ParseHostPortTest, JoinHostPortBracketsIPv6) {
+  EXPECT_EQ(JoinHostPort("10.96.0.10", 80), "10.96.0.10:80");
+  EXPECT_EQ(JoinHostPort("fd00:10:96::10", 80), "[fd00:10:96::10]:80");
+}
+
+// Whether this machine (or sandbox) has a usable IPv6 loopback.
+bool HaveIPv6Loopback() {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr = {};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+TEST(NetcheckTest, ProbeOverIPv6) {
+  if (!HaveIPv6Loopback()) GTEST_SKIP() << "no IPv6 loopback (::1) here";
+  ServingServer server("backend-v6", "::1");
+  Tally t = ProbeMany("::1", server.port(), 5, absl::Seconds(5));
+  EXPECT_EQ(t.answers["backend-v6"], 5) << FormatTally(t);
+  EXPECT_EQ(server.served(), 5u);
+  // The IPv6 listener does not take IPv4 connections on the same port.
+  EXPECT_NE(Probe("127.0.0.1", server.port(), absl::Seconds(5)).outcome, Outcome::kAnswered);
 }
 
 TEST(NetcheckTest, ProbeGetsTheServersName) {

@@ -3,6 +3,7 @@
 // IP:PORT" once listening, and the number of answered connections on exit.
 //
 //   whoami_server --listen=10.244.2.11:8080 --name=backend-b
+//   whoami_server --listen=[fd00:10:244:2::11]:8080 --name=backend-b
 #include <signal.h>
 
 #include <atomic>
@@ -20,7 +21,7 @@ void OnSignal(int) { g_stop.store(true); }
 
 int Usage(const std::string& error) {
   std::cerr << "whoami_server: " << error
-            << "\nusage: whoami_server --listen=IP:PORT --name=NAME\n";
+            << "\nusage: whoami_server --listen=IPv4:PORT|[IPv6]:PORT --name=NAME\n";
   return 2;
 }
 
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  std::cout << "serving " << name << " on " << ip << ":" << (*server)->port() << std::endl;
+  std::cout << "serving " << name << " on " << kslice::e2e::JoinHostPort(ip, (*server)->port())
+            << std::endl;
   (*server)->Serve(g_stop);
   std::cout << "served " << (*server)->served() << std::endl;
   return 0;
