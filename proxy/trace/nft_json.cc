@@ -128,6 +128,12 @@ void ParseRule(const Value& r, NftRule& out) {
       if (left == "ip daddr" || left == "ip6 daddr") {
         out.daddr = negated ? absl::StrCat("!=", right) : right;
       }
+      const Value& l = b["left"];
+      if (op == "==" && l.IsObject() && l.HasMember("numgen") && l["numgen"].IsObject() &&
+          l["numgen"].HasMember("mod") && l["numgen"]["mod"].IsInt() && b["right"].IsInt()) {
+        out.numgen_match_mod = l["numgen"]["mod"].GetInt();
+        out.numgen_match_value = b["right"].GetInt();
+      }
       text.push_back(op == "==" || op == "in" ? absl::StrCat(left, " ", right)
                                               : absl::StrCat(left, " ", op, " ", right));
     } else if (k == "vmap" && b.IsObject() && b.HasMember("key") && b.HasMember("data")) {

@@ -35,6 +35,11 @@ struct NftRule {
   // numgen random mod N vmap { i : goto chain, ... }
   int numgen_mod = 0;
   std::vector<std::pair<int, std::string>> numgen_targets;
+  // kslice's nftables backend instead dispatches with a cascade of rules
+  // "numgen random mod k == 0 goto endpoint-…" (k = n, n-1, …, 2) and a last plain
+  // "goto endpoint-…": the match's modulus and compared value (0 when not such a rule).
+  int numgen_match_mod = 0;
+  int numgen_match_value = -1;
   std::string dnat;  // "ip:port" of a dnat statement
   std::string comment;
 };

@@ -214,8 +214,46 @@ class NftPortTracer {
       std::vector<std::pair<std::string, std::string>> live_branches;  // chain, endpoint
       int mod = 0;
       bool masq = false;
+      // kslice's cascade: each "numgen random mod k == 0 goto" rule takes 1/k of what is
+      // left; a last plain goto to an endpoint chain takes the rest.
+      double rest = 1.0;
+      bool cascade = false, cascade_ok = true;
+      int cascade_next_mod = 0;
       for (const NftRule& r : it->second.rules) {
         ++number;
+        const bool to_endpoint = absl::StartsWith(r.target, "endpoint-");
+        if (dispatch && to_endpoint && r.saddr_set.empty() &&
+            (r.numgen_match_mod > 0 || (cascade && r.numgen_match_mod == 0))) {
+          Step s;
+          s.number = number;
+          s.rule = r.text;
+          s.branch = true;
+          s.target = r.target;
+          s.endpoint = EndpointOf(live_, r.target);
+          if (r.numgen_match_mod > 0) {
+            if (!cascade) cascade_next_mod = r.numgen_match_mod;
+            cascade = true;
+            if (r.numgen_match_mod != cascade_next_mod || r.numgen_match_value != 0) {
+              cascade_ok = false;
+            }
+            cascade_next_mod = r.numgen_match_mod - 1;
+            s.share = rest / r.numgen_match_mod;
+            s.probability = absl::StrCat("numgen mod ", r.numgen_match_mod, " == ",
+                                         r.numgen_match_value);
+            s.what = absl::StrCat(Percent(s.share), " of new connections (1 in ",
+                                  r.numgen_match_mod, " of the rest)");
+          } else {
+            if (cascade_next_mod != 1) cascade_ok = false;
+            s.share = rest;
+            s.probability = "the rest";
+            s.what = absl::StrCat(Percent(s.share), " of new connections (the rest)");
+          }
+          rest -= s.share;
+          ct.steps.push_back(std::move(s));
+          live_branches.emplace_back(r.target, EndpointOf(live_, r.target));
+          mod = static_cast<int>(live_branches.size());
+          continue;
+        }
         if (r.numgen_mod > 0) {
           mod = r.numgen_mod;
           for (const auto& [index, target] : r.numgen_targets) {
@@ -273,6 +311,12 @@ class NftPortTracer {
         }
         if (IsServiceChain(r.target)) queue.push_back(r.target);
         ct.steps.push_back(std::move(s));
+      }
+      if (dispatch && cascade && !cascade_ok) {
+        AddDrift("unequal-shares",
+                 absl::StrCat(name, " dispatches with numgen rules that do not give every "
+                                    "endpoint the same share (expected mod n, n-1, ..., 2 == 0 "
+                                    "and a last plain goto)"));
       }
       if (dispatch) CompareDispatch(name, mod, live_branches, masq);
       out_.chains.push_back(std::move(ct));

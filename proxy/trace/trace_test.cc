@@ -4,6 +4,7 @@
 // (testdata/lab_nft.json).
 #include "proxy/trace/trace.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -639,6 +640,56 @@ TEST(TraceNftablesTest, DriftInTheNumgenMap) {
   r = TraceNftables(Input(EmptyService(), {}), IPFamily::kIPv4, no_reject, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(Kinds(*r), std::vector<std::string>{"missing-reject"}) << RenderText(*r);
+}
+
+// testdata/kslice_nft.json: `nft -j list table ip kube-proxy` after loading, in a fresh
+// network namespace, what `kslice-proxy --dry-run --proxy-mode nftables -f
+// testdata/proxy/lab.yaml --hostname-override k8-services-worker --cluster-cidr
+// 192.168.0.0/16` printed: kslice's own layout, which dispatches with a cascade of
+// "numgen random mod k == 0 goto" rules instead of upstream's vmap.
+TEST(TraceNftablesTest, KsliceBackendCascadeFromRealNftIsConsistent) {
+  NftRuleset live = MustParseNft(ReadTestdata("kslice_nft.json"));
+  TraceOptions o;
+  o.cluster_cidr = "192.168.0.0/16";
+  absl::StatusOr<Report> r = TraceNftables(
+      Input(NginxService(), {Slice("nginx-service", kSeedEndpoints)}), IPFamily::kIPv4, live, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->DriftCount(), 0u) << RenderText(*r);
+  ASSERT_EQ(r->ports.size(), 1u);
+  std::vector<double> shares;
+  for (const Step& s : r->ports[0].chains[0].steps) {
+    if (s.branch) shares.push_back(s.share);
+  }
+  EXPECT_EQ(shares, (std::vector<double>{0.5, 0.5})) << RenderText(*r);
+
+  // The last endpoint's goto gone: that endpoint is missing.
+  NftRuleset dropped = live;
+  for (auto& [name, chain] : dropped.chains) {
+    if (!absl::StartsWith(name, "service-")) continue;
+    auto& rules = chain.rules;
+    rules.erase(std::remove_if(rules.begin(), rules.end(),
+                               [](const NftRule& x) {
+                                 return x.numgen_match_mod == 0 &&
+                                        absl::StartsWith(x.target, "endpoint-");
+                               }),
+                rules.end());
+  }
+  r = TraceNftables(Input(NginxService(), {Slice("nginx-service", kSeedEndpoints)}),
+                    IPFamily::kIPv4, dropped, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(HasKind(*r, "missing-endpoint", "192.168.202.196:80")) << RenderText(*r);
+
+  // A wrong modulus: the shares are no longer equal.
+  NftRuleset skewed = live;
+  for (auto& [name, chain] : skewed.chains) {
+    for (NftRule& x : chain.rules) {
+      if (x.numgen_match_mod == 2) x.numgen_match_mod = 3;
+    }
+  }
+  r = TraceNftables(Input(NginxService(), {Slice("nginx-service", kSeedEndpoints)}),
+                    IPFamily::kIPv4, skewed, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(HasKind(*r, "unequal-shares", "same share")) << RenderText(*r);
 }
 
 TEST(TraceNftablesTest, WrongTableIsAnError) {
