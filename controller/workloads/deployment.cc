@@ -330,7 +330,9 @@ absl::StatusOr<RSPtr> DeploymentController::Impl::GetNewReplicaSet(State& s,
     if (it == d.metadata().annotations().end() || it->second != rev) {
       Deployment copy_d = d;
       (*copy_d.mutable_metadata()->mutable_annotations())[kRevisionAnnotation] = rev;
-      absl::StatusOr<Deployment> u = dclient_.Update(copy_d);
+      // Through /status, as upstream: the status strategy keeps annotations and does not
+      // bump the generation (a main-resource update with new annotations would).
+      absl::StatusOr<Deployment> u = dclient_.UpdateStatus(copy_d);
       if (!u.ok()) return u.status();
       d = *std::move(u);
     }
@@ -422,7 +424,7 @@ absl::StatusOr<RSPtr> DeploymentController::Impl::GetNewReplicaSet(State& s,
   if (it == d.metadata().annotations().end() || it->second != new_revision) {
     Deployment copy_d = d;
     (*copy_d.mutable_metadata()->mutable_annotations())[kRevisionAnnotation] = new_revision;
-    absl::StatusOr<Deployment> u = dclient_.Update(copy_d);
+    absl::StatusOr<Deployment> u = dclient_.UpdateStatus(copy_d);  // as above
     if (!u.ok()) return u.status();
     d = *std::move(u);
   }

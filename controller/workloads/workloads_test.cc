@@ -276,6 +276,9 @@ TEST_F(WorkloadsTest, DeploymentSpreadsScalesRollsAndIsCollected) {
       << GetDeployment("nginx-deployment").status().ShortDebugString();
   Deployment d = GetDeployment("nginx-deployment");
   EXPECT_EQ(d.metadata().annotations().at(kRevisionAnnotation), "1");
+  // The revision went through /status: no generation bump, as on a real cluster.
+  EXPECT_EQ(d.metadata().generation(), 1);
+  EXPECT_EQ(d.status().observedgeneration(), 1);
   const DeploymentCondition* avail = GetCondition(d.status(), "Available");
   ASSERT_NE(avail, nullptr);
   EXPECT_EQ(avail->status(), "True");

@@ -817,6 +817,7 @@ absl::StatusOr<storage::UpdateResult> APIServer::UpdateWithStrategy(
   go.ignore_not_found = allow_create;
   go.dry_run = dry_run;
   go.assume_canonical = true;
+  go.keep_generation = subresource == "status";
   absl::StatusOr<storage::UpdateResult> r = store_->GuaranteedUpdate(
       config.key, ns, name,
       [&](const Message* current) -> absl::StatusOr<std::unique_ptr<Message>> {

@@ -244,6 +244,18 @@ TEST_F(AppsTest, GenerationStatusAndScale) {
   Response bad_status =
       Do("PATCH", url + "/status", R"({"status":{"replicas":-2}})", "application/merge-patch+json");
   EXPECT_EQ(bad_status.status, 422) << bad_status.body;
+  // As upstream's deployment status strategy: /status keeps the request's annotations
+  // (the controller writes deployment.kubernetes.io/revision there) but not its labels,
+  // and the generation stays.
+  Response meta = Do("PATCH", url + "/status",
+                     R"({"metadata":{"annotations":{"deployment.kubernetes.io/revision":"1"},)"
+                     R"("labels":{"sneaky":"yes"}}})",
+                     "application/merge-patch+json");
+  ASSERT_EQ(meta.status, 200) << meta.body;
+  Node m = Json(meta);
+  EXPECT_EQ(Str(m, {"metadata", "annotations", "deployment.kubernetes.io/revision"}), "1");
+  EXPECT_EQ(At(m, {"metadata", "labels", "sneaky"}), nullptr);
+  EXPECT_EQ(Str(m, {"metadata", "generation"}), "3");
 
   // GET scale.
   Response sc = Do("GET", url + "/scale");

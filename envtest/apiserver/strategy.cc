@@ -148,10 +148,20 @@ void PrepareForUpdate(Message* object, const Message& old, absl::string_view sub
     CopyField(object, *saved, "metadata");
     if (status_field != nullptr) CopyField(object, *saved, "status");
     meta = storage::MutableMetaOf(object);
-    *meta->mutable_labels() = old_meta.labels();
-    *meta->mutable_annotations() = old_meta.annotations();
-    *meta->mutable_finalizers() = old_meta.finalizers();
-    *meta->mutable_ownerreferences() = old_meta.ownerreferences();
+    // Upstream's status strategies: most kinds reset metadata as
+    // metav1.ResetObjectMetaForStatus does; the apps kinds keep the request's metadata,
+    // except that a Deployment keeps its stored labels (its controller writes the
+    // revision annotation through /status without bumping the generation).
+    const std::string& kind = object->GetDescriptor()->full_name();
+    const bool apps_rs_or_ds =
+        kind == "kslice.api.apps.v1.ReplicaSet" || kind == "kslice.api.apps.v1.DaemonSet";
+    const bool apps_deployment = kind == "kslice.api.apps.v1.Deployment";
+    if (!apps_rs_or_ds) *meta->mutable_labels() = old_meta.labels();
+    if (!apps_rs_or_ds && !apps_deployment) {
+      *meta->mutable_annotations() = old_meta.annotations();
+      *meta->mutable_finalizers() = old_meta.finalizers();
+      *meta->mutable_ownerreferences() = old_meta.ownerreferences();
+    }
     if (old_meta.has_generation()) {
       meta->set_generation(old_meta.generation());
     } else {

@@ -91,6 +91,10 @@ struct GuaranteedUpdateOptions {
   bool ignore_not_found = false;
   bool dry_run = false;
   bool assume_canonical = false;
+  // A write of the status subresource: metadata.generation stays as stored, whatever
+  // changed (upstream's status strategies never bump it; a Deployment's annotations
+  // written through /status must not either).
+  bool keep_generation = false;
   // Attempts before giving up with a Conflict when other writers keep winning.
   int max_attempts = 1000;
 };

@@ -572,7 +572,8 @@ absl::StatusOr<Object> Store::Create(const ResourceKey& resource, const Message&
 namespace {
 
 // Copies the server-owned metadata of `current` into `next` and bumps generation.
-void CarryServerFields(const ResourceConfig& c, const Message& current, Message* next) {
+void CarryServerFields(const ResourceConfig& c, const Message& current, Message* next,
+                       bool keep_generation) {
   const ObjectMeta& cm = MetaOf(current);
   ObjectMeta* m = MutableMetaOf(next);
   if (cm.uid().empty()) {
@@ -587,7 +588,7 @@ void CarryServerFields(const ResourceConfig& c, const Message& current, Message*
   }
   m->clear_selflink();
   int64_t generation = cm.generation();
-  switch (c.generation) {
+  switch (keep_generation ? GenerationPolicy::kNone : c.generation) {
     case GenerationPolicy::kNone:
       break;
     case GenerationPolicy::kSpec:
@@ -617,8 +618,8 @@ void CarryServerFields(const ResourceConfig& c, const Message& current, Message*
 
 absl::StatusOr<UpdateResult> Store::UpdateLocked(ResourceState& rs, const std::string& key,
                                                std::unique_ptr<Message> object, Object current,
-                                               bool dry_run) {
-  CarryServerFields(*rs.config, *current, object.get());
+                                               bool dry_run, bool keep_generation) {
+  CarryServerFields(*rs.config, *current, object.get(), keep_generation);
   if (DeterministicBytes(*object) == DeterministicBytes(*current)) {
     return UpdateResult{current, false, false, /*unchanged=*/true};
   }
@@ -772,7 +773,8 @@ absl::StatusOr<UpdateResult> Store::GuaranteedUpdate(const ResourceKey& resource
       if (absl::Status s = PrepareForCreate(c, m, clock_->Now()); !s.ok()) return s;
       return CreateLocked(**rs, std::move(object), options.dry_run);
     }
-    return UpdateLocked(**rs, key, std::move(object), current, options.dry_run);
+    return UpdateLocked(**rs, key, std::move(object), current, options.dry_run,
+                        options.keep_generation);
   }
   return ConflictError(c.key, name);
 }

@@ -213,7 +213,7 @@ class Store {
   // no-op when nothing changed, otherwise a new resourceVersion and a MODIFIED event.
   absl::StatusOr<UpdateResult> UpdateLocked(ResourceState& rs, const std::string& key,
                                             std::unique_ptr<google::protobuf::Message> object,
-                                            Object current, bool dry_run);
+                                            Object current, bool dry_run, bool keep_generation = false);
   absl::Status CommitLocked(ResourceState& rs, const std::string& key, EventType type,
                             Object object, Object prev, uint64_t rv);
   void DispatchLocked(ResourceState& rs, LogEntry& entry);
