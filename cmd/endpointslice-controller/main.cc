@@ -25,6 +25,7 @@
 #include "client/config/client_config.h"
 #include "client/config/version.h"
 #include "client/rest/client.h"
+#include "cmd/internal/apiserver/wait.h"
 #include "cmd/endpointslice-controller/dryrun.h"
 #include "cmd/endpointslice-controller/flags.h"
 #include "controller/endpointslice/controller.h"
@@ -95,37 +96,6 @@ int RunReconcile(const std::vector<std::string>& args) {
   return result->errors.empty() ? 0 : 1;
 }
 
-// kube-controller-manager's WaitForAPIServer: GET /healthz once a second for up to
-// `timeout`. A 403 still proves the server is there; a 401 will not get better.
-absl::Status WaitForApiServer(const kslice::client::RestConfig& config, absl::Duration timeout,
-                              std::stop_token stop) {
-  kslice::client::RestConfig probe = config;
-  probe.timeout = absl::Seconds(5);
-  kslice::client::ClientOptions options;
-  options.max_retries = 0;
-  absl::StatusOr<std::unique_ptr<kslice::client::RestClient>> client =
-      kslice::client::RestClient::Create(probe, options);
-  if (!client.ok()) return client.status();
-  const absl::Time deadline = absl::Now() + timeout;
-  absl::Status last;
-  while (!stop.stop_requested()) {
-    absl::StatusOr<kslice::client::Response> r = (*client)->Send("GET", "/healthz");
-    if (r.ok() || absl::IsPermissionDenied(r.status())) return absl::OkStatus();
-    last = r.status();
-    if (absl::IsUnauthenticated(last)) {
-      return absl::UnauthenticatedError(
-          absl::StrCat("the API server at ", config.host, " rejected the credentials: ",
-                       last.message()));
-    }
-    if (absl::Now() + absl::Seconds(1) > deadline) break;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  if (stop.stop_requested()) return absl::CancelledError("stopped");
-  return absl::UnavailableError(absl::StrCat("cannot reach the API server at ", config.host,
-                                             " (waited ", absl::FormatDuration(timeout),
-                                             " for /healthz): ", last.message()));
-}
-
 int RunController(const std::vector<std::string>& args) {
   absl::StatusOr<escmd::ControllerFlags> flags = escmd::ParseControllerFlags(args);
   if (!flags.ok()) return UsageError(flags.status(), "");
@@ -157,7 +127,8 @@ int RunController(const std::vector<std::string>& args) {
   }
 
   std::stop_token stop = kslice::controller::SetupSignalHandler();
-  if (absl::Status s = WaitForApiServer(*config, absl::Seconds(10), stop); !s.ok()) {
+  if (absl::Status s = kslice::cmd::apiserver::WaitForHealthz(*config, absl::Seconds(10), stop);
+      !s.ok()) {
     if (absl::IsCancelled(s)) return 0;
     std::cerr << kProgram << ": " << s.message() << "\n";
     return 1;

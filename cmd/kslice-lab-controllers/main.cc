@@ -22,6 +22,7 @@
 #include "client/config/client_config.h"
 #include "client/config/version.h"
 #include "client/rest/client.h"
+#include "cmd/internal/apiserver/wait.h"
 #include "cmd/kslice-lab-controllers/flags.h"
 #include "controller/log/log.h"
 #include "controller/manager/manager.h"
@@ -39,29 +40,6 @@ int UsageError(const absl::Status& s) {
   std::cerr << kProgram << ": " << s.message() << "\nRun '" << kProgram
             << " --help' for usage.\n";
   return 2;
-}
-
-// GET /healthz once a second until it answers (a 403 proves the server is there too).
-absl::Status WaitForHealthz(const kslice::client::RestConfig& config, absl::Duration timeout,
-                            std::stop_token stop) {
-  kslice::client::RestConfig probe = config;
-  probe.timeout = absl::Seconds(5);
-  kslice::client::ClientOptions options;
-  options.max_retries = 0;
-  auto client = kslice::client::RestClient::Create(probe, options);
-  if (!client.ok()) return client.status();
-  const absl::Time deadline = absl::Now() + timeout;
-  absl::Status last;
-  while (!stop.stop_requested()) {
-    auto r = (*client)->Send("GET", "/healthz");
-    if (r.ok() || absl::IsPermissionDenied(r.status())) return absl::OkStatus();
-    last = r.status();
-    if (absl::IsUnauthenticated(last) || absl::Now() + absl::Seconds(1) > deadline) break;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  if (stop.stop_requested()) return absl::CancelledError("stopped");
-  return absl::UnavailableError(absl::StrCat("cannot reach the API server at ", config.host,
-                                             ": ", last.message()));
 }
 
 int Run(const lab::LabFlags& flags) {
@@ -85,7 +63,8 @@ int Run(const lab::LabFlags& flags) {
     return 1;
   }
   std::stop_token stop = kslice::controller::SetupSignalHandler();
-  if (absl::Status s = WaitForHealthz(*config, absl::Seconds(10), stop); !s.ok()) {
+  if (absl::Status s = kslice::cmd::apiserver::WaitForHealthz(*config, absl::Seconds(10), stop);
+      !s.ok()) {
     if (absl::IsCancelled(s)) return 0;
     std::cerr << kProgram << ": " << s.message() << "\n";
     return 1;
